@@ -1,0 +1,51 @@
+"""Fixtures shared by every test package: generated keys and free ports."""
+
+from dataclasses import dataclass
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    """An RSA key pair generated for one test session; nothing is read from disk."""
+
+    private_pem: str
+    public_pem: str
+    encrypted_private_pem: str
+    passphrase: str
+
+
+def generate_key_pair(passphrase: str = "test-passphrase") -> KeyPair:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    encrypted = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(passphrase.encode()),
+    ).decode()
+    public_pem = (
+        key.public_key()
+        .public_bytes(
+            serialization.Encoding.PEM,
+            serialization.PublicFormat.SubjectPublicKeyInfo,
+        )
+        .decode()
+    )
+    return KeyPair(private_pem, public_pem, encrypted, passphrase)
+
+
+@pytest.fixture(scope="session")
+def key_pair() -> KeyPair:
+    return generate_key_pair()
+
+
+@pytest.fixture(scope="session")
+def other_key_pair() -> KeyPair:
+    """A second key, for tests where the wrong key must be refused."""
+    return generate_key_pair("other-passphrase")
