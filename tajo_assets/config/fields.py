@@ -1,0 +1,157 @@
+"""Value types of the configuration: each checks one value and says what is allowed.
+
+Every check raises `invalid_value(expected)`; the received value is added when
+the error is displayed, so the text here only describes what would be right.
+"""
+
+import re
+from typing import Annotated
+from urllib.parse import SplitResult, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import dagster as dg
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+
+from tajo_assets.config.errors import invalid_value, suggest
+
+# Brevo identifies a contact by one of these; every other target is an attribute.
+IDENTIFIER_TARGETS = ("email", "ext_id")
+
+_LOWER_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+_UNQUOTED_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,254}")
+_ATTRIBUTE_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+_ACCOUNT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def check_cron(value: str) -> str:
+    """A cron expression Dagster schedules accept (5 fields, or @daily and friends)."""
+    expression = " ".join(value.split())
+    try:
+        # Dagster's own check, through its public API: what passes here is
+        # exactly what a ScheduleDefinition built from this value accepts.
+        dg.ScheduleDefinition(
+            name="tajo_cron_check", cron_schedule=expression, job_name="tajo_cron_check"
+        )
+    except dg.DagsterInvalidDefinitionError:
+        raise invalid_value(
+            "a cron expression of 5 fields (minute hour day-of-month month "
+            "day-of-week), e.g. '0 */6 * * *' for every 6 hours"
+        ) from None
+    return expression
+
+
+def check_timezone(value: str) -> str:
+    """An IANA time zone name known to zoneinfo."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        hint = suggest(value, available_timezones())
+        raise invalid_value(
+            f"an IANA time zone name such as 'UTC' or 'Europe/Madrid'{hint}"
+        ) from None
+    return value
+
+
+def check_base_url(value: str) -> str:
+    """An https URL, or an http URL on loopback (the local sandbox)."""
+    parts = _split_url(value)
+    if parts is None:
+        raise invalid_value("a well-formed URL, e.g. https://host:port/path")
+    secure = parts.scheme == "https" and bool(parts.hostname)
+    local = parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS
+    if not (secure or local):
+        raise invalid_value(
+            "an https:// URL, or http:// only for 127.0.0.1 or localhost "
+            "(the local sandbox)"
+        )
+    if parts.query or parts.fragment:
+        raise invalid_value("a base URL without '?query' or '#fragment'")
+    return value.rstrip("/")
+
+
+def _split_url(value: str) -> SplitResult | None:
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (parsing the port is what can fail)
+    except ValueError:
+        return None
+    return parts
+
+
+def refuse_boolean(value: object) -> object:
+    """Stop pydantic from reading `true` as 1 where a number is expected."""
+    if isinstance(value, bool):
+        raise invalid_value("a whole number, not true or false")
+    return value
+
+
+def check_lower_name(value: str) -> str:
+    """A lower-case identifier, used for query and sync names (asset names)."""
+    if _LOWER_NAME.fullmatch(value):
+        return value
+    fixed = re.sub(r"[^a-z0-9_]+", "_", value.lower()).strip("_")
+    hint = f"; did you mean '{fixed}'?" if _LOWER_NAME.fullmatch(fixed) else ""
+    raise invalid_value(
+        "a lower-case name of letters, digits and _ that does not start with a "
+        f"digit, e.g. 'customer_segments'{hint}"
+    )
+
+
+def check_unquoted_identifier(value: str) -> str:
+    """A Snowflake identifier that needs no quotes (case-insensitive)."""
+    if _UNQUOTED_IDENTIFIER.fullmatch(value):
+        return value
+    raise invalid_value(
+        "an unquoted Snowflake identifier: letters, digits, _ and $, not starting "
+        "with a digit, at most 255 characters, e.g. 'TAJO_STATE'"
+    )
+
+
+def check_account(value: str) -> str:
+    """A Snowflake account identifier, or its host name."""
+    if _ACCOUNT.fullmatch(value):
+        return value
+    host = urlsplit(value).hostname if "://" in value else None
+    hint = f"; did you mean '{host}'?" if host and _ACCOUNT.fullmatch(host) else ""
+    raise invalid_value(
+        "a Snowflake account identifier such as 'myorg-myaccount', or its host "
+        f"'myorg-myaccount.snowflakecomputing.com', without https://{hint}"
+    )
+
+
+def check_mapping_target(value: str) -> str:
+    """`email` or `ext_id` (the contact identifier), else a Brevo attribute name."""
+    if value in IDENTIFIER_TARGETS or _ATTRIBUTE_NAME.fullmatch(value):
+        if value.lower() in IDENTIFIER_TARGETS and value not in IDENTIFIER_TARGETS:
+            raise invalid_value(
+                f"'{value.lower()}' (lower-case) to map the contact identifier; "
+                f"{value} is the identifier itself, not an attribute"
+            )
+        return value
+    upper = re.sub(r"[^A-Z0-9_]+", "_", value.upper()).strip("_")
+    if value.lower() in IDENTIFIER_TARGETS:
+        hint = f"; did you mean '{value.lower()}' (the contact identifier)?"
+    elif _ATTRIBUTE_NAME.fullmatch(upper):
+        hint = f"; did you mean '{upper}'?"
+    else:
+        hint = ""
+    raise invalid_value(
+        "'email' or 'ext_id' for the contact identifier, or a Brevo attribute "
+        "name: upper-case letters, digits and _, not starting with a digit "
+        f"(e.g. 'FIRSTNAME'){hint}"
+    )
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+WholeNumber = Annotated[int, BeforeValidator(refuse_boolean)]
+PositiveNumber = Annotated[WholeNumber, Field(gt=0)]
+SqlText = Text
+Cron = Annotated[str, AfterValidator(check_cron)]
+TimeZoneName = Annotated[str, AfterValidator(check_timezone)]
+BaseUrl = Annotated[str, AfterValidator(check_base_url)]
+LowerName = Annotated[str, AfterValidator(check_lower_name)]
+UnquotedIdentifier = Annotated[Text, AfterValidator(check_unquoted_identifier)]
+AccountName = Annotated[Text, AfterValidator(check_account)]
+ColumnName = Text
+MappingTarget = Annotated[Text, AfterValidator(check_mapping_target)]

@@ -1,0 +1,179 @@
+"""Reverse-ETL syncs: a query, a Brevo list, and optionally their own mapping.
+
+`sync_problems` holds the rules between syncs and the rest of the file: a sync
+names a known query, a query feeds one sync, a mapping keeps its identifier.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from pydantic import Field, model_validator
+
+from tajo_assets.config.errors import Location, problems_found
+from tajo_assets.config.fields import PositiveNumber, Text
+from tajo_assets.config.mapping import AttributeMapping, FieldMapping
+from tajo_assets.config.section import Section
+
+
+class ListDestination(Section):
+    """The Brevo list a sync fills: an existing list id, or a list by name."""
+
+    list_id: PositiveNumber | None = Field(
+        None, description="id of an existing Brevo list (a positive number)"
+    )
+    list_name: Text | None = Field(
+        None, description="name of a Brevo list, created if missing"
+    )
+    folder_name: Text = Field(
+        "Tajo", description="folder of a list created from list_name"
+    )
+    attribute_mapping: AttributeMapping | None = Field(
+        None, description="column -> attribute; replaces field_mapping for this sync"
+    )
+
+    @model_validator(mode="after")
+    def _one_list(self) -> "ListDestination":
+        if self.list_id is None and self.list_name is None:
+            raise problems_found(
+                [((), "names no Brevo list; add list_id: <id> or list_name: <name>")]
+            )
+        if self.list_id is not None and self.list_name is not None:
+            raise problems_found(
+                [(("list_name",), "given together with list_id; keep only one")]
+            )
+        if self.list_id is not None and "folder_name" in self.model_fields_set:
+            raise problems_found(
+                [(("folder_name",), "applies only with list_name; remove it")]
+            )
+        return self
+
+
+class SyncType(StrEnum):
+    REVERSE_ETL = "reverse-etl"
+
+
+class SyncConfig(Section):
+    """One reverse-ETL sync as written under `syncs:`."""
+
+    type: SyncType = Field(SyncType.REVERSE_ETL, description="the kind of sync")
+    query: Text = Field(
+        description="a query name from connectors.snowflake.queries, or SQL text"
+    )
+    destination: ListDestination = Field(
+        description="the Brevo list to fill: list_id: <id> or list_name: <name>"
+    )
+
+    @property
+    def names_a_query(self) -> bool:
+        """A single word names a configured query; anything longer is SQL."""
+        return len(self.query.split()) == 1
+
+
+@dataclass(frozen=True)
+class SyncSpec:
+    """A sync with its query and mapping resolved, ready to build assets from.
+
+    Exactly one of `list_id` and `list_name` is set; `folder_name` goes with
+    `list_name`. For inline SQL, `query_name` is the sync's name.
+    """
+
+    name: str
+    query_name: str
+    sql: str
+    list_id: int | None
+    list_name: str | None
+    folder_name: str | None
+    mapping: FieldMapping
+
+
+def resolve_sync(
+    name: str,
+    sync: SyncConfig,
+    queries: Mapping[str, str],
+    field_mapping: FieldMapping,
+) -> SyncSpec:
+    """`sync` with its SQL and mapping looked up; `queries` includes inline SQL."""
+    query_name = sync.query if sync.names_a_query else name
+    destination = sync.destination
+    return SyncSpec(
+        name=name,
+        query_name=query_name,
+        sql=queries[query_name],
+        list_id=destination.list_id,
+        list_name=destination.list_name,
+        folder_name=destination.folder_name if destination.list_name else None,
+        mapping=sync_mapping(field_mapping, destination.attribute_mapping),
+    )
+
+
+def sync_mapping(
+    field_mapping: FieldMapping, override: AttributeMapping | None
+) -> FieldMapping:
+    """The mapping a sync applies: its own, completed with the file's identifier."""
+    if override is None:
+        return field_mapping
+    if override.identifier_column is not None:
+        return FieldMapping(override.root)
+    identifier = {field_mapping.identifier_column: field_mapping.identifier_target}
+    return FieldMapping({**identifier, **override.root})
+
+
+def sync_problems(
+    syncs: Mapping[str, SyncConfig],
+    queries: Mapping[str, str],
+    field_mapping: FieldMapping,
+) -> list[tuple[Location, str]]:
+    """Rules between syncs, named queries and the field mapping, at key paths."""
+    problems: list[tuple[Location, str]] = []
+    first_sync: dict[str, str] = {}
+    for name, sync in syncs.items():
+        at = ("syncs", name)
+        query_name = sync.query if sync.names_a_query else name
+        if sync.names_a_query and sync.query not in queries:
+            problems.append(((*at, "query"), _unknown_query(sync.query, queries)))
+        if not sync.names_a_query and name in queries:
+            problems.append(
+                (
+                    (*at, "query"),
+                    f"is SQL, but connectors.snowflake.queries also has a query "
+                    f"named '{name}'; write query: {name} to use it, or rename one",
+                )
+            )
+        first = first_sync.setdefault(query_name, name)
+        if first != name:
+            problems.append(
+                (
+                    (*at, "query"),
+                    f"query '{query_name}' already feeds sync '{first}'; a query "
+                    "feeds at most one sync for now: copy it under another name",
+                )
+            )
+        problems += _override_problems(field_mapping, sync, at)
+    return problems
+
+
+def _unknown_query(name: str, queries: Mapping[str, str]) -> str:
+    known = ", ".join(queries) if queries else "none"
+    return (
+        f"got '{name}', which is not a query in connectors.snowflake.queries "
+        f"(known: {known}); add it there, or write the SQL here"
+    )
+
+
+def _override_problems(
+    field_mapping: FieldMapping, sync: SyncConfig, at: Location
+) -> list[tuple[Location, str]]:
+    override = sync.destination.attribute_mapping
+    if override is None or override.identifier_column is not None:
+        return []
+    identifier = field_mapping.identifier_column
+    clash = [c for c in override.root if c.upper() == identifier.upper()]
+    return [
+        (
+            (*at, "destination", "attribute_mapping", column),
+            f"column '{column}' is the contact identifier (from field_mapping) and "
+            "cannot also be an attribute; remove it here",
+        )
+        for column in clash
+    ]

@@ -1,0 +1,307 @@
+"""syncs: each names a known query (or SQL) and exactly one Brevo list."""
+
+import textwrap
+
+import pytest
+
+from tajo_assets.config import SyncSpec
+from tajo_assets_tests.config.support import line_about
+
+QUERIES = """\
+connectors:
+  snowflake:
+    account: myorg-myaccount
+    queries:
+      customer_segments: SELECT email, segment_name FROM customer_segments
+      customer_scores: SELECT email, predicted_ltv FROM customer_scores
+"""
+
+
+def _with_syncs(syncs: str, head: str = QUERIES) -> str:
+    return head + "syncs:\n" + textwrap.indent(textwrap.dedent(syncs), "  ")
+
+
+def test_absent_syncs_mean_no_syncs_but_queries_remain(load_text):
+    config = load_text(QUERIES)
+
+    assert config.syncs() == []
+    assert list(config.queries()) == ["customer_segments", "customer_scores"]
+
+
+def test_unknown_query_lists_the_known_names(load_error):
+    message = load_error(
+        _with_syncs(
+            """\
+            segments:
+              query: customer_segment
+              destination: {list_id: 3}
+            """
+        )
+    )
+
+    line = line_about(message, "syncs.segments.query")
+    assert "line 9" in line
+    assert (
+        "got 'customer_segment', which is not a query in connectors.snowflake.queries "
+        "(known: customer_segments, customer_scores); add it there, or write the SQL "
+        "here"
+    ) in line
+
+
+def test_unknown_query_when_none_are_defined(load_error):
+    head = "connectors:\n  snowflake:\n    account: a\n"
+    message = load_error(
+        _with_syncs("s:\n  query: audience\n  destination: {list_id: 3}\n", head)
+    )
+
+    assert "(known: none)" in line_about(message, "syncs.s.query")
+
+
+@pytest.mark.parametrize(
+    ("sync", "key_path", "expected"),
+    [
+        pytest.param(
+            "s:\n  query: customer_segments\n",
+            "syncs.s.destination",
+            "missing; this setting is required: the Brevo list to fill: "
+            "list_id: <id> or list_name: <name>",
+            id="no-destination",
+        ),
+        pytest.param(
+            "s:\n  query: customer_segments\n  destination: {}\n",
+            "syncs.s.destination",
+            "names no Brevo list; add list_id: <id> or list_name: <name>",
+            id="destination-without-list",
+        ),
+        pytest.param(
+            "s:\n  query: customer_segments\n"
+            "  destination: {list_id: 3, list_name: A}\n",
+            "syncs.s.destination.list_name",
+            "given together with list_id; keep only one",
+            id="list-id-and-name",
+        ),
+        pytest.param(
+            "s:\n  query: customer_segments\n  destination: {list_id: 0}\n",
+            "syncs.s.destination.list_id",
+            "got 0; expected a number greater than 0 (id of an existing Brevo list",
+            id="list-id-zero",
+        ),
+        pytest.param(
+            "s:\n  query: customer_segments\n  destination: {list_id: forty-two}\n",
+            "syncs.s.destination.list_id",
+            "got 'forty-two'; expected a whole number",
+            id="list-id-text",
+        ),
+        pytest.param(
+            "s:\n  query: customer_segments\n  destination: {list_id: 3, "
+            "folder_name: F}\n",
+            "syncs.s.destination.folder_name",
+            "applies only with list_name; remove it",
+            id="folder-with-list-id",
+        ),
+        pytest.param(
+            "s:\n  destination: {list_id: 3}\n",
+            "syncs.s.query",
+            "missing; this setting is required: a query name from "
+            "connectors.snowflake.queries, or SQL text",
+            id="no-query",
+        ),
+        pytest.param(
+            "s:\n  type: forward-etl\n  query: customer_segments\n"
+            "  destination: {list_id: 3}\n",
+            "syncs.s.type",
+            "got 'forward-etl'; expected 'reverse-etl'",
+            id="unknown-type",
+        ),
+        pytest.param(
+            "Segments:\n  query: customer_segments\n  destination: {list_id: 3}\n",
+            "syncs.Segments",
+            "got the name 'Segments'; expected a lower-case name",
+            id="sync-name-not-lower-case",
+        ),
+        pytest.param(
+            "s:\n  query: customer_segments\n  destination: {list_id: 3, "
+            "attribute_mapping: {ltv: ltv}}\n",
+            "syncs.s.destination.attribute_mapping.ltv",
+            "got 'ltv'; expected 'email' or 'ext_id'",
+            id="attribute-mapping-lower-case",
+        ),
+        pytest.param(
+            "s:\n  query: customer_segments\n  destination: {list_id: 3, "
+            "attribute_mapping: {email: EMAIL_ADDRESS}}\n",
+            "syncs.s.destination.attribute_mapping.email",
+            "column 'email' is the contact identifier (from field_mapping) and "
+            "cannot also be an attribute; remove it here",
+            id="identifier-column-as-attribute",
+        ),
+    ],
+)
+def test_bad_sync_names_key_and_what_to_write(
+    load_error, sync: str, key_path: str, expected: str
+):
+    message = load_error(_with_syncs(sync))
+
+    assert expected in line_about(message, key_path)
+
+
+def test_query_feeding_two_syncs_names_both_syncs(load_error):
+    message = load_error(
+        _with_syncs(
+            """\
+            first_list:
+              query: customer_segments
+              destination: {list_id: 3}
+            second_list:
+              query: customer_segments
+              destination: {list_name: Second}
+            """
+        )
+    )
+
+    line = line_about(message, "syncs.second_list.query")
+    assert (
+        "query 'customer_segments' already feeds sync 'first_list'; a query feeds at "
+        "most one sync for now"
+    ) in line
+
+
+def test_inline_sql_named_like_a_query_is_ambiguous(load_error):
+    message = load_error(
+        _with_syncs(
+            """\
+            customer_scores:
+              query: SELECT email FROM other_scores
+              destination: {list_id: 3}
+            """
+        )
+    )
+
+    line = line_about(message, "syncs.customer_scores.query")
+    assert "is SQL, but connectors.snowflake.queries also has a query named" in line
+    assert "write query: customer_scores to use it, or rename one" in line
+
+
+def test_every_sync_problem_is_reported_together(load_error):
+    message = load_error(
+        _with_syncs(
+            """\
+            a:
+              query: unknown_one
+              destination: {list_id: 1}
+            b:
+              query: unknown_two
+              destination: {list_id: 2}
+            """
+        )
+    )
+
+    assert "got 'unknown_one'" in line_about(message, "syncs.a.query")
+    assert "got 'unknown_two'" in line_about(message, "syncs.b.query")
+
+
+def test_list_name_destination_defaults_to_the_tajo_folder(load_text):
+    config = load_text(
+        _with_syncs(
+            """\
+            segments:
+              query: customer_segments
+              destination: {list_name: VIP customers}
+            scores:
+              query: customer_scores
+              destination: {list_name: Scores, folder_name: ML}
+            """
+        )
+    )
+
+    segments, scores = config.syncs()
+    assert (segments.list_id, segments.list_name) == (None, "VIP customers")
+    assert segments.folder_name == "Tajo"
+    assert (scores.list_name, scores.folder_name) == ("Scores", "ML")
+
+
+def test_sync_without_attribute_mapping_uses_field_mapping(load_text):
+    config = load_text(
+        _with_syncs(
+            """\
+            segments:
+              query: customer_segments
+              destination: {list_id: 3}
+            """,
+            QUERIES + "field_mapping:\n  email: email\n  segment_name: SEGMENT\n",
+        )
+    )
+
+    [spec] = config.syncs()
+    assert spec == SyncSpec(
+        name="segments",
+        query_name="customer_segments",
+        sql="SELECT email, segment_name FROM customer_segments",
+        list_id=3,
+        list_name=None,
+        folder_name=None,
+        mapping=config.field_mapping,
+    )
+    assert spec.mapping.attributes == {"segment_name": "SEGMENT"}
+
+
+def test_attribute_mapping_replaces_field_mapping_and_inherits_identifier(load_text):
+    config = load_text(
+        _with_syncs(
+            """\
+            scores:
+              query: customer_scores
+              destination:
+                list_id: 42
+                attribute_mapping:
+                  predicted_ltv: PREDICTED_LTV
+            """,
+            QUERIES + "field_mapping:\n  Mail: email\n  segment_name: SEGMENT\n",
+        )
+    )
+
+    mapping = config.syncs()[0].mapping
+    assert mapping.as_dict() == {"Mail": "email", "predicted_ltv": "PREDICTED_LTV"}
+    assert mapping.identifier_column == "Mail"
+
+
+def test_attribute_mapping_with_its_own_identifier_uses_it(load_text):
+    config = load_text(
+        _with_syncs(
+            """\
+            scores:
+              query: customer_scores
+              destination:
+                list_id: 42
+                attribute_mapping:
+                  customer_id: ext_id
+                  predicted_ltv: PREDICTED_LTV
+            """
+        )
+    )
+
+    mapping = config.syncs()[0].mapping
+    assert (mapping.identifier_column, mapping.identifier_target) == (
+        "customer_id",
+        "ext_id",
+    )
+    assert mapping.attributes == {"predicted_ltv": "PREDICTED_LTV"}
+
+
+def test_syncs_keep_the_order_written(load_text):
+    config = load_text(
+        _with_syncs(
+            """\
+            zeta:
+              query: customer_scores
+              destination: {list_id: 1}
+            alpha:
+              query: customer_segments
+              destination: {list_id: 2}
+            """
+        )
+    )
+
+    assert [(s.name, s.query_name) for s in config.syncs()] == [
+        ("zeta", "customer_scores"),
+        ("alpha", "customer_segments"),
+    ]
