@@ -34,10 +34,22 @@ def _load(spec_path: Path) -> OpenAPI:
             "vendors' specs from ../shared/specs (set TAJO_SPECS_DIR to move it)"
         )
     with spec_path.open("rb") as handle:
-        document = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    # Brevo's file fails strict spec validation on upstream quirks (integer keys),
-    # which does not affect validating messages against its schemas.
-    return OpenAPI.from_dict(document, config=Config(spec_validator_cls=None))
+        safe_loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        document = yaml.load(handle, Loader=safe_loader)  # noqa: S506 (a safe loader)
+    # YAML reads unquoted response codes (`200:`) as integers; OpenAPI means strings.
+    # Brevo's file also fails strict spec validation on upstream quirks, which does
+    # not affect validating messages against its schemas.
+    return OpenAPI.from_dict(
+        _string_keys(document), config=Config(spec_validator_cls=None)
+    )
+
+
+def _string_keys(node):
+    if isinstance(node, dict):
+        return {str(key): _string_keys(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_string_keys(item) for item in node]
+    return node
 
 
 @dataclass(frozen=True)
@@ -105,4 +117,6 @@ def _describe(error: Exception) -> str:
 
 
 BREVO = Contract(BREVO_SPEC, host_url="https://api.brevo.com")
-SNOWFLAKE = Contract(SNOWFLAKE_SPEC, host_url="https://org-account.snowflakecomputing.com")
+SNOWFLAKE = Contract(
+    SNOWFLAKE_SPEC, host_url="https://org-account.snowflakecomputing.com"
+)
