@@ -56,14 +56,10 @@ class TrafficRecorder:
         if scope["type"] != "http" or not self.log.enabled:
             await self.app(scope, receive, send)
             return
-        request_body = bytearray()
+        # Read the whole request body before the app runs: an app that answers
+        # early (a 401, say) never reads it, and the exchange would look bodiless.
+        request_body, replay = await _drain(receive)
         response: dict = {"status": 0, "headers": [], "body": bytearray()}
-
-        async def recording_receive():
-            message = await receive()
-            if message["type"] == "http.request":
-                request_body.extend(message.get("body", b""))
-            return message
 
         async def recording_send(message):
             if message["type"] == "http.response.start":
@@ -73,7 +69,7 @@ class TrafficRecorder:
                 response["body"].extend(message.get("body", b""))
             await send(message)
 
-        await self.app(scope, recording_receive, recording_send)
+        await self.app(scope, replay, recording_send)
         self.log.record(
             Exchange(
                 method=scope["method"],
@@ -86,3 +82,25 @@ class TrafficRecorder:
                 response_body=bytes(response["body"]),
             )
         )
+
+
+async def _drain(receive):
+    """The request body, and a `receive` that hands it to the app once more."""
+    body = bytearray()
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        body.extend(message.get("body", b""))
+        more = message.get("more_body", False)
+    replayed = False
+
+    async def replay():
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+        return await receive()
+
+    return body, replay

@@ -1,0 +1,53 @@
+"""Snowflake through its SQL API v2: key-pair auth, typed streaming results.
+
+`SnowflakeSqlApiResource` is the Dagster resource; its `get_client()` yields a
+`SqlApiClient` whose `execute()` returns a `StatementResult` that streams decoded
+rows partition by partition. Errors form one tree under `SnowflakeError`.
+"""
+
+from tajo_assets.snowflake.auth import (
+    AccountIdentifier,
+    Auth,
+    KeyPairAuth,
+    resolve_base_url,
+)
+from tajo_assets.snowflake.bindings import BoundStatement, bind
+from tajo_assets.snowflake.client import (
+    MultiStatementResult,
+    SqlApiClient,
+    StatementResult,
+)
+from tajo_assets.snowflake.decode import Column
+from tajo_assets.snowflake.errors import (
+    SnowflakeAuthError,
+    SnowflakeConfigurationError,
+    SnowflakeError,
+    SnowflakeRequestError,
+    SnowflakeResponseError,
+    SnowflakeStatementError,
+    SnowflakeTimeoutError,
+    SnowflakeUnavailableError,
+)
+from tajo_assets.snowflake.resource import SnowflakeSqlApiResource
+
+__all__ = [
+    "AccountIdentifier",
+    "Auth",
+    "BoundStatement",
+    "Column",
+    "KeyPairAuth",
+    "MultiStatementResult",
+    "SnowflakeAuthError",
+    "SnowflakeConfigurationError",
+    "SnowflakeError",
+    "SnowflakeRequestError",
+    "SnowflakeResponseError",
+    "SnowflakeSqlApiResource",
+    "SnowflakeStatementError",
+    "SnowflakeTimeoutError",
+    "SnowflakeUnavailableError",
+    "SqlApiClient",
+    "StatementResult",
+    "bind",
+    "resolve_base_url",
+]

@@ -1,0 +1,328 @@
+"""Key-pair authentication for the SQL API: account identifiers, base URLs and JWTs.
+
+The JWT is signed with `cryptography` alone (RS256). Its claims follow Snowflake's
+key-pair documentation: `iss = ACCOUNT.USER.SHA256:<fingerprint>`,
+`sub = ACCOUNT.USER`, `iat`, `exp` at most one hour later, where ACCOUNT is the
+account identifier in upper case, without region, with periods turned to hyphens.
+
+Other kinds of credentials (OAuth, programmatic access tokens) fit the same
+`Auth` protocol that the client uses.
+"""
+
+import base64
+import binascii
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+import httpx
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from tajo_assets.snowflake.errors import SnowflakeConfigurationError
+
+HOST_SUFFIX = ".snowflakecomputing.com"
+DEFAULT_LIFETIME = timedelta(minutes=59)
+RENEW_BEFORE_EXPIRY = timedelta(minutes=5)
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+_ACCOUNT_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-.")
+# Trailing parts of a legacy account locator that are not part of the account.
+_LOCATOR_QUALIFIERS = frozenset({"aws", "gcp", "azure", "privatelink", "global"})
+_JWT_HEADER = {"alg": "RS256", "typ": "JWT"}
+
+
+class Auth(Protocol):
+    """What the SQL API client needs from a credential."""
+
+    def headers(self) -> dict[str, str]:
+        """The Authorization headers for the next request."""
+        ...
+
+    def renew(self) -> None:
+        """Forget any cached token, so the next `headers()` makes a new one."""
+        ...
+
+    def describe(self) -> str:
+        """Which credential this is, for error messages; never the secret."""
+        ...
+
+    def advice(self) -> str:
+        """What to check when Snowflake refuses this credential."""
+        ...
+
+
+@dataclass(frozen=True)
+class AccountIdentifier:
+    """A Snowflake account as the SQL API needs it.
+
+    `host` is the label in front of `.snowflakecomputing.com`; `jwt_name` is the
+    upper-case account name that goes into JWT claims.
+    """
+
+    host: str
+    jwt_name: str
+
+    @classmethod
+    def parse(cls, account: str) -> "AccountIdentifier":
+        """Read any documented form: `myorg-myacct`, `myorg.my_acct`,
+        `xy12345.us-east-2.aws`, `<name>.global`, or a full
+        `https://<account>.snowflakecomputing.com` host.
+
+        Raises SnowflakeConfigurationError for anything else.
+        """
+        host = _strip_host(account)
+        parts = host.split(".")
+        if not host or not set(host) <= _ACCOUNT_CHARACTERS or "" in parts:
+            raise SnowflakeConfigurationError(
+                f"account {account!r} is not a Snowflake account identifier",
+                advice="use the form orgname-account_name (e.g. myorg-myacct), "
+                "orgname.account_name, or a locator such as xy12345.us-east-2.aws",
+            )
+        if "global" in parts[1:]:
+            # Snowflake's own driver keeps the part before the first hyphen here.
+            return cls(host, parts[0].partition("-")[0].upper())
+        if _is_organization_form(parts):
+            hyphenated = "-".join(parts)
+            return cls(hyphenated, hyphenated.upper())
+        return cls(host, parts[0].upper())
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.host}{HOST_SUFFIX}"
+
+
+def _strip_host(account: str) -> str:
+    text = account.strip().lower()
+    for scheme in ("https://", "http://"):
+        if text.startswith(scheme):
+            text = text.removeprefix(scheme).rstrip("/")
+    return text.removesuffix(HOST_SUFFIX)
+
+
+def _is_organization_form(parts: list[str]) -> bool:
+    """`orgname.account_name`: two parts, the second neither a region nor a cloud.
+
+    Region ids always contain a hyphen (us-east-2, europe-west2, west-europe);
+    account names never do, they use underscores.
+    """
+    return (
+        len(parts) == 2 and "-" not in parts[1] and parts[1] not in _LOCATOR_QUALIFIERS
+    )
+
+
+def resolve_base_url(account: str, base_url: str | None = None) -> str:
+    """The SQL API root: `base_url` if given, else the account's own host.
+
+    `base_url` must be https, except on 127.0.0.1/localhost (the local sandbox).
+    """
+    if base_url is None or not base_url.strip():
+        return AccountIdentifier.parse(account).url
+    try:
+        url = httpx.URL(base_url.strip())
+    except httpx.InvalidURL:
+        url = httpx.URL()
+    loopback = url.host in LOOPBACK_HOSTS
+    if url.host and (url.scheme == "https" or (url.scheme == "http" and loopback)):
+        return str(url).rstrip("/")
+    raise SnowflakeConfigurationError(
+        f"base_url {base_url!r} is not an https URL",
+        advice="use https://<account>.snowflakecomputing.com, or leave base_url "
+        "empty; plain http is allowed only for 127.0.0.1 or localhost",
+    )
+
+
+def load_private_key(private_key: str, passphrase: str | None = None):
+    """Load an RSA private key from PKCS#8 PEM text (or base64 of that text).
+
+    Raises SnowflakeConfigurationError naming the setting at fault
+    (private_key or private_key_passphrase); neither value is ever quoted.
+    """
+    data = _pem_bytes(private_key)
+    password = passphrase.encode() if passphrase else None
+    try:
+        key = serialization.load_pem_private_key(data, password=password)
+    except TypeError as error:  # encrypted key without passphrase, or the reverse
+        raise _passphrase_mismatch(passphrase) from error
+    except (ValueError, UnsupportedAlgorithm) as error:
+        raise _unreadable_key(data, passphrase) from error
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise SnowflakeConfigurationError(
+            f"private_key is a {type(key).__name__.removeprefix('_')} key, "
+            "not an RSA key",
+            advice="generate an RSA key pair (openssl genrsa 2048) and register "
+            "its public key with ALTER USER ... SET RSA_PUBLIC_KEY",
+        )
+    return key
+
+
+def _pem_bytes(private_key: str) -> bytes:
+    text = private_key.strip()
+    if "-----BEGIN" in text:
+        if "\n" not in text:
+            # A PEM pasted into a .env file often arrives with literal "\n".
+            text = text.replace("\\n", "\n")
+        return text.encode()
+    try:
+        decoded = base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        decoded = b""
+    if decoded.lstrip().startswith(b"-----BEGIN"):
+        return decoded
+    raise SnowflakeConfigurationError(
+        "private_key is neither PEM text nor base64-encoded PEM text",
+        advice="pass the whole PKCS#8 key file, from -----BEGIN PRIVATE KEY----- "
+        "to its END line, or its base64 encoding",
+    )
+
+
+def _passphrase_mismatch(passphrase: str | None) -> SnowflakeConfigurationError:
+    if passphrase:
+        return SnowflakeConfigurationError(
+            "private_key_passphrase is set but the private key is not encrypted",
+            advice="remove private_key_passphrase, or use the encrypted key file",
+        )
+    return SnowflakeConfigurationError(
+        "the private key is encrypted but private_key_passphrase is not set",
+        advice="set private_key_passphrase to the key's passphrase",
+    )
+
+
+def _unreadable_key(data: bytes, passphrase: str | None) -> SnowflakeConfigurationError:
+    if passphrase and b"ENCRYPTED" in data:
+        return SnowflakeConfigurationError(
+            "private_key_passphrase does not decrypt the private key",
+            advice="check the passphrase the key was encrypted with",
+        )
+    return SnowflakeConfigurationError(
+        "private_key could not be read as a PKCS#8 PEM private key",
+        advice="check that the whole key file was copied, including its BEGIN "
+        "and END lines, and that it is the private (not the public) key",
+    )
+
+
+def public_key_fingerprint(public_key) -> str:
+    """`SHA256:` + base64 of the SHA-256 of the DER SubjectPublicKeyInfo.
+
+    The value Snowflake shows as RSA_PUBLIC_KEY_FP in DESC USER.
+    """
+    der = public_key.public_bytes(
+        serialization.Encoding.DER,
+        serialization.PublicFormat.SubjectPublicKeyInfo,
+    )
+    return "SHA256:" + base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+
+class KeyPairAuth:
+    """Signs and caches the key-pair JWT for one user of one account.
+
+    The token is reused until `RENEW_BEFORE_EXPIRY` (or a quarter of its
+    lifetime, if shorter) before it expires, then signed again. Thread-safe.
+    The key and the token never appear in repr, logs or errors.
+    """
+
+    token_type = "KEYPAIR_JWT"  # noqa: S105 - the header value, not a secret
+
+    def __init__(
+        self,
+        account: str,
+        user: str,
+        private_key_pem: str,
+        passphrase: str | None = None,
+        *,
+        lifetime: timedelta = DEFAULT_LIFETIME,
+        jwt_account: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not user or not user.strip():
+            raise SnowflakeConfigurationError("user is empty; set the Snowflake user")
+        if jwt_account and jwt_account.strip():
+            self.account = jwt_account.strip().upper()
+        else:
+            self.account = AccountIdentifier.parse(account).jwt_name
+        self.user = user.strip().upper()
+        self._lifetime_s = _lifetime_seconds(lifetime)
+        self._private_key = load_private_key(private_key_pem, passphrase)
+        self.fingerprint = public_key_fingerprint(self._private_key.public_key())
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._renew_at = 0.0
+
+    def __repr__(self) -> str:
+        return (
+            f"KeyPairAuth(account={self.account!r}, user={self.user!r}, "
+            f"fingerprint={self.fingerprint!r})"
+        )
+
+    def claims(self, now: float) -> dict[str, object]:
+        """The JWT claims for a token issued at `now` (seconds since the epoch)."""
+        qualified_user = f"{self.account}.{self.user}"
+        issued_at = int(now)
+        return {
+            "iss": f"{qualified_user}.{self.fingerprint}",
+            "sub": qualified_user,
+            "iat": issued_at,
+            "exp": issued_at + self._lifetime_s,
+        }
+
+    def token(self) -> str:
+        """A valid JWT, signed anew only when the cached one is close to expiry."""
+        with self._lock:
+            now = self._clock()
+            if self._token is None or now >= self._renew_at:
+                self._token = _sign_jwt(self._private_key, self.claims(now))
+                margin = min(RENEW_BEFORE_EXPIRY.total_seconds(), self._lifetime_s / 4)
+                self._renew_at = int(now) + self._lifetime_s - margin
+            return self._token
+
+    def renew(self) -> None:
+        with self._lock:
+            self._token = None
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {self.token()}",
+            "X-Snowflake-Authorization-Token-Type": self.token_type,
+        }
+
+    def describe(self) -> str:
+        return f"the key pair of user {self.user} for account {self.account}"
+
+    def advice(self) -> str:
+        return (
+            f"check that the public key registered for user {self.user} has "
+            f"fingerprint {self.fingerprint} (DESC USER {self.user} shows it as "
+            f"RSA_PUBLIC_KEY_FP), that {self.account} is the account (set "
+            "jwt_account if your account needs another form, such as its "
+            "locator), and that this machine's clock is right"
+        )
+
+
+def _lifetime_seconds(lifetime: timedelta) -> int:
+    seconds = int(lifetime.total_seconds())
+    if not 0 < seconds < 3600:
+        raise SnowflakeConfigurationError(
+            f"JWT lifetime {lifetime} is out of range",
+            advice="use a lifetime between 1 second and 59 minutes; Snowflake "
+            "accepts a key-pair JWT for at most one hour",
+        )
+    return seconds
+
+
+def _sign_jwt(private_key: rsa.RSAPrivateKey, claims: dict[str, object]) -> str:
+    header = _base64url(json.dumps(_JWT_HEADER, separators=(",", ":")).encode())
+    payload = _base64url(json.dumps(claims, separators=(",", ":")).encode())
+    signing_input = f"{header}.{payload}".encode("ascii")
+    signature = private_key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+    return f"{header}.{payload}.{_base64url(signature)}"
+
+
+def _base64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
