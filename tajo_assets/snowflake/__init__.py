@@ -11,7 +11,7 @@ from tajo_assets.snowflake.auth import (
     KeyPairAuth,
     resolve_base_url,
 )
-from tajo_assets.snowflake.bindings import BoundStatement, bind
+from tajo_assets.snowflake.bindings import BoundStatement, bind, placeholder_names
 from tajo_assets.snowflake.client import (
     MultiStatementResult,
     SqlApiClient,
@@ -49,5 +49,6 @@ __all__ = [
     "SqlApiClient",
     "StatementResult",
     "bind",
+    "placeholder_names",
     "resolve_base_url",
 ]

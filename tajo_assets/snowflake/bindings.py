@@ -81,6 +81,15 @@ def bind(statement: str, values: Mapping[str, Any] | None) -> BoundStatement:
     return BoundStatement("".join(pieces), bindings)
 
 
+def placeholder_names(statement: str) -> set[str]:
+    """The `:name` placeholders a statement uses outside literals and comments."""
+    return {
+        token.group("name")
+        for token in _SQL_TOKENS.finditer(statement)
+        if token.group("name")
+    }
+
+
 def _mixed_placeholders(placeholder: str) -> ValueError:
     return ValueError(
         f"the statement has a positional placeholder {placeholder!r} and named "

@@ -73,6 +73,11 @@ class SnowflakeSqlApiResource(dg.ConfigurableResource):
         description="Seconds a statement may run before Snowflake cancels it; "
         "0 means Snowflake's maximum (7 days).",
     )
+    timezone: str = Field(
+        default="UTC",
+        description="Session TIMEZONE of every statement: how TIMESTAMP_NTZ values "
+        "compare with bound instants such as :last_sync.",
+    )
     log_queries: bool = Field(
         default=False,
         description="Log each statement's SQL text at DEBUG (never bound values).",
@@ -101,6 +106,7 @@ class SnowflakeSqlApiResource(dg.ConfigurableResource):
             role=self.role,
             query_tag=self.query_tag,
             statement_timeout_s=self.statement_timeout_s,
+            timezone=self.timezone,
             log_queries=self.log_queries,
         ) as client:
             yield client

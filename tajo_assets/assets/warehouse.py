@@ -1,0 +1,56 @@
+"""Warehouse assets: audiences materialized by SQL that runs in Snowflake."""
+
+import dagster as dg
+
+from tajo_assets.config import TajoConfig
+from tajo_assets.snowflake import SnowflakeSqlApiResource
+from tajo_assets.sync.state import (
+    WarehouseState,
+    check_audience_query,
+    snapshot_table,
+)
+
+WAREHOUSE_GROUP = "warehouse"
+
+
+def audience_key(query_name: str) -> dg.AssetKey:
+    return dg.AssetKey(["snowflake", query_name])
+
+
+def build_audience_asset(
+    query_name: str, sql: str, config: TajoConfig
+) -> dg.AssetsDefinition:
+    """The audience of one configured query, snapshotted in the state schema.
+
+    The query runs entirely in Snowflake (CREATE TABLE ... AS), with `:last_sync`
+    bound to the last watermark Brevo acknowledged; no row leaves the warehouse.
+    """
+    check_audience_query(query_name, sql)
+    state_schema = config.snowflake.state_schema
+
+    @dg.asset(
+        key=audience_key(query_name),
+        group_name=WAREHOUSE_GROUP,
+        kinds={"snowflake"},
+        pool="snowflake",
+        description=f"Audience `{query_name}` from tajo.yaml, run in Snowflake into "
+        f"`{snapshot_table(state_schema, query_name)}`.",
+        metadata={"sql": dg.MetadataValue.md(f"```sql\n{sql.strip()}\n```")},
+    )
+    def _audience(snowflake: SnowflakeSqlApiResource) -> dg.MaterializeResult:
+        with snowflake.get_client() as client:
+            state = WarehouseState(client, state_schema)
+            snapshot = state.take_snapshot(query_name, sql)
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": snapshot.row_count,
+                "rows": snapshot.row_count,
+                "snapshot_table": snapshot.table,
+                "as_of": snapshot.as_of.isoformat(),
+                "last_sync": snapshot.last_sync.isoformat(),
+                "snowflake_statements": len(state.statement_handles),
+                "statement_handles": dg.MetadataValue.json(state.statement_handles),
+            }
+        )
+
+    return _audience

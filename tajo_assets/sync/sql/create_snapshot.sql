@@ -1,0 +1,2 @@
+CREATE OR REPLACE TRANSIENT TABLE {snapshot_table} AS
+{query}
