@@ -1,9 +1,9 @@
 """The `tajo` command: run the local sandbox and the demo.
 
-    tajo demo                     start the sandbox, materialize everything, summarize
-    tajo sandbox run -- CMD ...   run CMD (e.g. `dagster dev`) against the sandbox
-    tajo sandbox start [--detach] serve the sandbox until stopped
-    tajo sandbox stop             stop a detached sandbox
+tajo demo                     start the sandbox, materialize everything, summarize
+tajo sandbox run -- CMD ...   run CMD (e.g. `dagster dev`) against the sandbox
+tajo sandbox start [--detach] serve the sandbox until stopped
+tajo sandbox stop             stop a detached sandbox
 """
 
 import argparse
