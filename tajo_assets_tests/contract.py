@@ -8,6 +8,7 @@ and the response the sandbox gave.
 import functools
 import gzip
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -52,12 +53,26 @@ def _string_keys(node):
     return node
 
 
+def _always(_):
+    return True
+
+
+def _never(_):
+    return False
+
+
 @dataclass(frozen=True)
 class Contract:
-    """One vendor's API description and the host its paths are relative to."""
+    """One vendor's API description and the host its paths are relative to.
+
+    `described` picks the exchanges the description covers; `spec_defect`
+    recognizes findings that are the description's fault, each documented below.
+    """
 
     spec_path: Path
     host_url: str
+    described: Callable[[Exchange], bool] = _always
+    spec_defect: Callable[[str], bool] = _never
 
     @property
     def api(self) -> OpenAPI:
@@ -66,7 +81,7 @@ class Contract:
     def violations(self, exchanges: list[Exchange]) -> list[str]:
         """Every way the exchanges break the description, one line each."""
         problems = []
-        for exchange in exchanges:
+        for exchange in filter(self.described, exchanges):
             request = self._request(exchange)
             where = f"{exchange.method} {exchange.path} -> {exchange.status}"
             try:
@@ -77,7 +92,7 @@ class Contract:
                 self.api.validate_response(request, self._response(exchange))
             except Exception as error:
                 problems.append(f"response {where}: {_describe(error)}")
-        return problems
+        return [problem for problem in problems if not self.spec_defect(problem)]
 
     def _request(self, exchange: Exchange) -> MockRequest:
         headers = exchange.request_headers
@@ -116,7 +131,58 @@ def _describe(error: Exception) -> str:
     return " | ".join(parts)
 
 
-BREVO = Contract(BREVO_SPEC, host_url="https://api.brevo.com")
+# Statuses Brevo documents outside the spec's per-path responses.
+_BREVO_UNDESCRIBED_STATUSES = {
+    # 401 is listed for every route in the spec's info.description table, but no
+    # path declares it.
+    401,
+    # 429: Brevo's rate-limit page (developers.brevo.com/docs/api-limits)
+    # documents it; the spec declares it for GET /contacts only.
+    429,
+}
+# POST /contacts/batch answers 404 document_not_found when a contact is unknown
+# (reference brevo_api.md section 7, row 1); the spec lists 204 and 400 only.
+_BREVO_UNDESCRIBED_ANSWERS = {("POST", "/v3/contacts/batch", 404)}
+
+
+def _brevo_described(exchange: Exchange) -> bool:
+    """API calls the spec covers; import reports are files served outside /v3."""
+    return (
+        exchange.path.startswith("/v3/")
+        and exchange.status not in _BREVO_UNDESCRIBED_STATUSES
+        and (exchange.method, exchange.path, exchange.status)
+        not in _BREVO_UNDESCRIBED_ANSWERS
+    )
+
+
+def _brevo_spec_defect(violation: str) -> bool:
+    """Findings that are defects of Brevo's description, not of the message.
+
+    - List add/remove request bodies are a oneOf of schemas that require no
+      property, so every body matches all branches ("is valid under each of");
+      tests check those bodies against the one schema their key selects.
+    - Empty answers (201 attribute created, 204 updated/deleted) are declared as
+      `content: {}`, which openapi-core reads as "a body is required".
+    - postContactInfo has no branch for ext ids, which Brevo returns as strings
+      when a list change names `extIds` (the spec's own example does so).
+    """
+    list_change = violation.startswith("request  POST /v3/contacts/lists/")
+    ambiguous_request = list_change and "is valid under each of" in violation
+    empty_answer = violation.endswith("MissingData: Missing response data") and (
+        " -> 204: " in violation
+        or violation.startswith("response POST /v3/contacts/attributes/")
+    )
+    list_change_answer = violation.startswith("response POST /v3/contacts/lists/")
+    ext_ids_answer = list_change_answer and "at ['contacts', 'success']" in violation
+    return ambiguous_request or empty_answer or ext_ids_answer
+
+
+BREVO = Contract(
+    BREVO_SPEC,
+    host_url="https://api.brevo.com",
+    described=_brevo_described,
+    spec_defect=_brevo_spec_defect,
+)
 SNOWFLAKE = Contract(
     SNOWFLAKE_SPEC, host_url="https://org-account.snowflakecomputing.com"
 )
