@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from tajo_assets.assets.failures import configuration_errors_as_failures
 from tajo_assets.assets.warehouse import audience_key
 from tajo_assets.brevo import BrevoResource
 from tajo_assets.config import SyncSpec, TajoConfig
@@ -43,7 +44,11 @@ def build_contact_sync_asset(spec: SyncSpec, config: TajoConfig) -> dg.AssetsDef
     ) -> dg.MaterializeResult:
         as_of = _snapshot_as_of(context, upstream)
         table = snapshot_table(state_schema, spec.query_name)
-        with snowflake.get_client() as warehouse, brevo.get_client() as brevo_client:
+        with (
+            configuration_errors_as_failures(),
+            snowflake.get_client() as warehouse,
+            brevo.get_client() as brevo_client,
+        ):
             report = sync_contacts(spec, table, warehouse, brevo_client, options)
             state = WarehouseState(warehouse, state_schema)
             if report.fully_acknowledged:

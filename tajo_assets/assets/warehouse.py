@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from tajo_assets.assets.failures import configuration_errors_as_failures
 from tajo_assets.config import TajoConfig
 from tajo_assets.snowflake import SnowflakeSqlApiResource
 from tajo_assets.sync.state import (
@@ -38,7 +39,7 @@ def build_audience_asset(
         metadata={"sql": dg.MetadataValue.md(f"```sql\n{sql.strip()}\n```")},
     )
     def _audience(snowflake: SnowflakeSqlApiResource) -> dg.MaterializeResult:
-        with snowflake.get_client() as client:
+        with configuration_errors_as_failures(), snowflake.get_client() as client:
             state = WarehouseState(client, state_schema)
             snapshot = state.take_snapshot(query_name, sql)
         return dg.MaterializeResult(

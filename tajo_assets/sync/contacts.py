@@ -1,7 +1,7 @@
 """Push an audience snapshot into Brevo contacts and a contact list.
 
-The orchestrator reads as its steps: resolve the destination list, read the
-snapshot, bind the field mapping, make sure the attributes exist, stream rows
+The orchestrator reads as its steps: read the snapshot, bind the field
+mapping, resolve the destination list, make sure the attributes exist, stream rows
 into import bodies, follow the import processes, and report what Brevo
 acknowledged. Rows move partition by partition; no step holds the audience.
 """
@@ -90,8 +90,6 @@ def sync_contacts(
     """
     started = time.monotonic()
     report = ContactSyncReport()
-    report.list_id = _destination_list_id(brevo, spec)
-
     result = snowflake.execute(
         render_sql("read_snapshot", snapshot_table=snapshot_table)
     )
@@ -99,6 +97,8 @@ def sync_contacts(
     mapping = resolve_mapping(
         spec.mapping, result.columns, f"query {spec.query_name}", options.timezone
     )
+
+    report.list_id = _destination_list_id(brevo, spec)
     report.attributes_created = _ensure_attributes(brevo, mapping)
 
     contacts = _contacts(result.batches(), mapping, report)

@@ -1,0 +1,35 @@
+"""Every Dagster definition of the project, built from one configuration."""
+
+import logging
+
+import dagster as dg
+
+from tajo_assets.assets.brevo import build_contact_sync_asset
+from tajo_assets.assets.warehouse import build_audience_asset
+from tajo_assets.config import TajoConfig
+from tajo_assets.resources import build_resources
+from tajo_assets.schedules import build_sync_job, build_sync_schedule
+
+
+def build_definitions(config: TajoConfig) -> dg.Definitions:
+    """Assets, job, schedule and resources for one configuration."""
+    logging.getLogger("tajo_assets").setLevel(config.python_log_level)
+    snowflake = config.snowflake
+    assets = []
+    if snowflake.enabled:
+        assets += [
+            build_audience_asset(name, sql, config)
+            for name, sql in config.queries().items()
+        ]
+    if snowflake.enabled and snowflake.sync.customers:
+        assets += [build_contact_sync_asset(spec, config) for spec in config.syncs()]
+    job = build_sync_job()
+    return dg.Definitions(
+        assets=assets,
+        jobs=[job],
+        schedules=[build_sync_schedule(config, job)],
+        resources=build_resources(config),
+        # Syncs are I/O-bound and run one after another; one process avoids
+        # re-importing the code location for every step.
+        executor=dg.in_process_executor,
+    )

@@ -1,0 +1,126 @@
+"""The main job against a running sandbox: small sample warehouse, real HTTP."""
+
+import itertools
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from tajo_assets.build import build_definitions
+from tajo_assets.config import load_config
+from tajo_assets.sandbox.runner import RunningSandbox, prepare_home
+
+SCALE_FACTOR = 0.01  # 1,500 customers
+QUERY = """\
+SELECT email, first_name, last_name, ltv_score, rfm_class, total_orders,
+       last_purchase_date, predicted_churn, segment_name AS customer_segment
+FROM customer_segments
+WHERE updated_at > :last_sync
+"""
+SEED_MAPPING = {
+    "email": "email",
+    "first_name": "FIRSTNAME",
+    "last_name": "LASTNAME",
+    "ltv_score": "LTV_SCORE",
+    "rfm_class": "RFM_SEGMENT",
+    "total_orders": "ORDER_COUNT",
+    "last_purchase_date": "LAST_ORDER_DATE",
+    "predicted_churn": "CHURN_RISK",
+    "customer_segment": "SEGMENT_NAME",
+}
+_schemas = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory) -> RunningSandbox:
+    home = prepare_home(tmp_path_factory.mktemp("sandbox"), scale_factor=SCALE_FACTOR)
+    with RunningSandbox(home) as running:
+        yield running
+
+
+@pytest.fixture
+def sandbox_env(sandbox, monkeypatch) -> dict[str, str]:
+    """Point the environment at the sandbox, with an empty Brevo account."""
+    sandbox.brevo.reset()
+    environment = sandbox.environment()
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    return environment
+
+
+@dataclass
+class Project:
+    """A tajo.yaml of one test, with its own state schema in the warehouse."""
+
+    path: Path
+    env: dict[str, str]
+
+    def definitions(self) -> dg.Definitions:
+        return build_definitions(load_config(self.path, env=self.env))
+
+    def run(self, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+        job = self.definitions().resolve_job_def("tajo_sync")
+        return job.execute_in_process(instance=instance, raise_on_error=False)
+
+
+@pytest.fixture
+def write_project(tmp_path, sandbox_env):
+    """Write a tajo.yaml for the sandbox; every project gets a fresh state schema."""
+
+    def write(mapping: dict[str, str] = SEED_MAPPING, query: str = QUERY) -> Project:
+        state_schema = f"TAJO_STATE_TEST_{next(_schemas)}"
+        text = _config_text(mapping, query, state_schema)
+        path = tmp_path / f"{state_schema.lower()}.yaml"
+        path.write_text(text)
+        return Project(path, sandbox_env)
+
+    return write
+
+
+@pytest.fixture
+def instance():
+    with dg.instance_for_test() as test_instance:
+        yield test_instance
+
+
+def _config_text(mapping: dict[str, str], query: str, state_schema: str) -> str:
+    mapping_lines = "\n".join(
+        f"  {column}: {target}" for column, target in mapping.items()
+    )
+    return textwrap.dedent(
+        """\
+        connectors:
+          snowflake:
+            account: "${{SNOWFLAKE_ACCOUNT}}"
+            user: "${{SNOWFLAKE_USER}}"
+            auth:
+              method: key_pair
+              private_key: ${{SNOWFLAKE_PRIVATE_KEY}}
+            base_url: "${{SNOWFLAKE_BASE_URL}}"
+            warehouse: TAJO_WH
+            database: MARKETING_DB
+            schema: PUBLIC
+            role: TAJO_ROLE
+            state_schema: {state_schema}
+            queries:
+              customer_segments: |
+        {query}
+          brevo:
+            api_key: ${{BREVO_API_KEY}}
+            base_url: "${{BREVO_BASE_URL}}"
+        field_mapping:
+        {mapping}
+        syncs:
+          customer_segments:
+            type: reverse-etl
+            query: customer_segments
+            destination:
+              list_name: Customer segments (Snowflake)
+        """
+    ).format(
+        state_schema=state_schema,
+        query=textwrap.indent(query, " " * 8),
+        mapping=mapping_lines,
+    )

@@ -1,0 +1,149 @@
+"""The code location as Dagster's own tools see it."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+import httpx
+
+REPO = Path(__file__).resolve().parents[2]
+DAGSTER = str(Path(sys.executable).parent / "dagster")
+ASSET_NODES = "{ assetNodes { assetKey { path } groupName dependencyKeys { path } } }"
+
+
+def dagster_env(project, tmp_path) -> dict[str, str]:
+    home = tmp_path / "dagster_home"
+    home.mkdir(exist_ok=True)
+    return (
+        os.environ
+        | project.env
+        | {
+            "TAJO_CONFIG": str(project.path),
+            "DAGSTER_HOME": str(home),
+        }
+    )
+
+
+def test_assets_read_sources_then_models_then_syncs(write_project):
+    defs = write_project().definitions()
+
+    graph = defs.resolve_asset_graph()
+    sync = dg.AssetKey(["brevo", "customer_segments"])
+    audience = dg.AssetKey(["snowflake", "customer_segments"])
+    assert set(graph.get_all_asset_keys()) == {audience, sync}
+    assert graph.get(sync).parent_keys == {audience}
+    assert graph.get(audience).group_name == "warehouse"
+    assert graph.get(sync).group_name == "brevo"
+
+
+def test_the_schedule_is_the_configured_cron_in_the_configured_zone(write_project):
+    schedule = write_project().definitions().resolve_schedule_def("tajo_sync_schedule")
+
+    assert schedule.cron_schedule == "0 */6 * * *"
+    assert schedule.execution_timezone == "UTC"
+    assert schedule.job_name == "tajo_sync"
+
+
+def test_a_bad_configuration_stops_the_code_location_from_loading(tmp_path):
+    bad = tmp_path / "tajo.yaml"
+    bad.write_text("connectors:\n  snowflake:\n    acount: x\n")
+
+    result = subprocess.run(
+        [DAGSTER, "definitions", "validate", "-m", "tajo_assets.definitions"],
+        env=os.environ | {"TAJO_CONFIG": str(bad)},
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert "connectors.snowflake.acount" in result.stdout + result.stderr
+
+
+def test_dagster_definitions_validate_passes(write_project, tmp_path):
+    project = write_project()
+
+    result = subprocess.run(
+        [DAGSTER, "definitions", "validate", "-w", "workspace.yaml"],
+        env=dagster_env(project, tmp_path),
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Validation successful for code location tajo_assets" in (
+        result.stdout + result.stderr
+    )
+
+
+def test_dagster_dev_shows_the_assets(write_project, tmp_path):
+    project = write_project()
+    port = _free_port()
+    with (tmp_path / "dagster_dev.log").open("w") as log:
+        process = subprocess.Popen(
+            [
+                DAGSTER,
+                "dev",
+                "-w",
+                "workspace.yaml",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+            ],
+            env=dagster_env(project, tmp_path),
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            nodes = _asset_nodes(f"http://127.0.0.1:{port}", process)
+        finally:
+            _stop(process)
+
+    keys = {"/".join(node["assetKey"]["path"]) for node in nodes}
+    assert keys == {"snowflake/customer_segments", "brevo/customer_segments"}
+
+
+def _asset_nodes(url: str, process: subprocess.Popen, timeout_s: float = 120) -> list:
+    """Poll the webserver until the code location has loaded its assets."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "dagster dev exited early"
+        try:
+            answer = httpx.post(
+                f"{url}/graphql", json={"query": ASSET_NODES}, timeout=5
+            )
+            nodes = answer.json()["data"]["assetNodes"]
+            if nodes:
+                return nodes
+        except (httpx.HTTPError, json.JSONDecodeError, KeyError, TypeError):
+            pass
+        time.sleep(1)
+    raise AssertionError(f"dagster dev showed no assets within {timeout_s}s")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Dagster treats SIGINT as its orderly shutdown; SIGKILL if it hangs."""
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -1,0 +1,88 @@
+from datetime import date
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tajo_assets.config import FieldMapping
+from tajo_assets.snowflake import Column
+from tajo_assets.sync.mapping import MappingError, Rejection, resolve_mapping
+
+UTC = ZoneInfo("UTC")
+COLUMNS = [
+    Column("EMAIL", "text"),
+    Column("LTV_SCORE", "fixed", scale=2),
+    Column("LAST_ORDER", "date"),
+    Column("VIP", "boolean"),
+]
+MAPPING = FieldMapping(
+    {
+        "email": "email",
+        "ltv_score": "LTV_SCORE",
+        "last_order": "LAST_ORDER_DATE",
+        "vip": "VIP",
+    }
+)
+
+
+def resolved(mapping=MAPPING):
+    return resolve_mapping(mapping, COLUMNS, "query customer_segments", UTC)
+
+
+def test_a_missing_column_names_itself_and_the_columns_available():
+    mapping = FieldMapping({"email": "email", "churn": "CHURN_RISK"})
+
+    with pytest.raises(MappingError) as raised:
+        resolved(mapping)
+
+    assert str(raised.value) == (
+        "field_mapping names column CHURN, but query customer_segments returns "
+        "EMAIL, LTV_SCORE, LAST_ORDER, VIP; fix the mapping or the query"
+    )
+
+
+def test_columns_match_case_insensitively_and_types_come_from_snowflake():
+    assert resolved().attribute_types() == {
+        "LTV_SCORE": "float",
+        "LAST_ORDER_DATE": "date",
+        "VIP": "boolean",
+    }
+
+
+def test_a_row_becomes_an_import_entry_without_its_identifier_in_attributes():
+    row = (" Ann@Example.com", Decimal("10.50"), date(2026, 1, 2), False)
+
+    assert resolved().to_contact(row) == {
+        "email": "ann@example.com",
+        "attributes": {
+            "LTV_SCORE": 10.5,
+            "LAST_ORDER_DATE": "2026-01-02",
+            "VIP": False,
+        },
+    }
+
+
+def test_null_is_left_out_so_brevo_keeps_its_value():
+    contact = resolved().to_contact(("ann@example.com", None, None, None))
+
+    assert contact == {"email": "ann@example.com", "attributes": {}}
+
+
+def test_an_invalid_email_is_rejected_with_the_reason():
+    row = ("not-an-email", Decimal(1), None, True)
+
+    assert resolved().to_contact(row) == Rejection(
+        "not-an-email", "invalid email address"
+    )
+
+
+def test_a_value_brevo_cannot_hold_rejects_the_row_naming_the_column():
+    columns = [Column("EMAIL", "text"), Column("SCORE", "real")]
+    mapping = FieldMapping({"email": "email", "score": "SCORE"})
+    bound = resolve_mapping(mapping, columns, "query q", UTC)
+
+    rejection = bound.to_contact(("ann@example.com", float("nan")))
+
+    assert rejection == Rejection(
+        "ann@example.com", "column SCORE: nan is not a number Brevo can store"
+    )
