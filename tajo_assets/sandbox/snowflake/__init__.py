@@ -1,0 +1,13 @@
+"""The sandbox's Snowflake SQL API v2 server, backed by fakesnow/DuckDB."""
+
+from tajo_assets.sandbox.snowflake.app import SnowflakeSandbox, SnowflakeSandboxSettings
+from tajo_assets.sandbox.snowflake.auth import public_key_fingerprint
+from tajo_assets.sandbox.snowflake.statements import StatementRecord, StatementStatus
+
+__all__ = [
+    "SnowflakeSandbox",
+    "SnowflakeSandboxSettings",
+    "StatementRecord",
+    "StatementStatus",
+    "public_key_fingerprint",
+]

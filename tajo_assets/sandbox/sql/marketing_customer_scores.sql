@@ -1,0 +1,16 @@
+-- MARKETING_DB.ML_PREDICTIONS.CUSTOMER_SCORES: what a churn model wrote for each
+-- customer, keyed by email as ML tables often are (emails as the source has
+-- them, messy ones included). PREDICTED_LTV is the spend the model expects to
+-- keep: lifetime spend times the probability of staying.
+CREATE SCHEMA IF NOT EXISTS MARKETING_DB.ML_PREDICTIONS;
+
+CREATE OR REPLACE TABLE MARKETING_DB.ML_PREDICTIONS.CUSTOMER_SCORES AS
+SELECT
+    EMAIL,
+    FIRST_NAME,
+    LAST_NAME,
+    CAST(ROUND(LTV_SCORE * (1 - PREDICTED_CHURN), 2) AS NUMBER(12, 2)) AS PREDICTED_LTV,
+    CAST(PREDICTED_CHURN AS FLOAT) AS CHURN_SCORE,
+    '2026-11-30'::DATE AS SCORE_DATE
+FROM MARKETING_DB.PUBLIC.CUSTOMER_SEGMENTS
+ORDER BY CUSTOMER_ID;
