@@ -14,6 +14,8 @@ from tajo_assets.schedules import build_sync_job, build_sync_schedule
 def build_definitions(config: TajoConfig) -> dg.Definitions:
     """Assets, job, schedule and resources for one configuration."""
     logging.getLogger("tajo_assets").setLevel(config.python_log_level)
+    # httpx logs every URL at INFO, and Brevo URLs can hold an email address.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     snowflake = config.snowflake
     assets = []
     if snowflake.enabled:

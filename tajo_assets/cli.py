@@ -27,8 +27,14 @@ READY_TIMEOUT_S = 120.0
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    # One line per request from httpx would drown the sandbox's own log.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # A line per request (httpx) or per statement (the sandbox servers) would
+    # drown the pipeline's own log.
+    for noisy in (
+        "httpx",
+        "tajo_assets.sandbox.snowflake",
+        "tajo_assets.sandbox.brevo",
+    ):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     args = _parser().parse_args(argv)
     return args.handler(args)
 
@@ -69,7 +75,10 @@ def _add_home_options(parser: argparse.ArgumentParser) -> None:
         help="TPC-H scale factor of the sample warehouse (1 = 150,000 customers)",
     )
     parser.add_argument(
-        "--fresh", action="store_true", help="regenerate the warehouse and Dagster home"
+        "--keep",
+        action="store_true",
+        help="keep the warehouse's sync state and the Dagster home of the last run "
+        "(by default both start empty, like the sandbox Brevo)",
     )
 
 
@@ -96,7 +105,7 @@ def _run(args: argparse.Namespace) -> int:
     if not command:
         print("tajo sandbox run: give a command after --, e.g. -- dagster dev")
         return 2
-    home = prepare_home(args.home, scale_factor=args.scale_factor, fresh=args.fresh)
+    home = prepare_home(args.home, scale_factor=args.scale_factor, fresh=not args.keep)
     _install_instance_config(home.dagster_home)
     with RunningSandbox(home) as sandbox:
         env = _child_environment(sandbox, Path("tajo.yaml"))
@@ -109,7 +118,7 @@ def _run(args: argparse.Namespace) -> int:
 def _start(args: argparse.Namespace) -> int:
     if args.detach:
         return _start_detached(args)
-    home = prepare_home(args.home, scale_factor=args.scale_factor, fresh=args.fresh)
+    home = prepare_home(args.home, scale_factor=args.scale_factor, fresh=not args.keep)
     _install_instance_config(home.dagster_home)
     sandbox = RunningSandbox(
         home, snowflake_port=args.snowflake_port, brevo_port=args.brevo_port
@@ -134,7 +143,7 @@ def _start_detached(args: argparse.Namespace) -> int:
     command += ["--home", str(home_root), "--scale-factor", str(args.scale_factor)]
     command += ["--snowflake-port", str(args.snowflake_port)]
     command += ["--brevo-port", str(args.brevo_port)]
-    command += ["--fresh"] if args.fresh else []
+    command += ["--keep"] if args.keep else []
     home_root.mkdir(parents=True, exist_ok=True)
     log_path = home_root / "sandbox.log"
     with log_path.open("ab") as log_file:

@@ -10,6 +10,7 @@ from tajo_assets.sandbox.summary import summarize
 from tajo_assets.snowflake import SnowflakeSqlApiResource
 from tajo_assets.sync.keys import normalize_email
 from tajo_assets_tests.assets.conftest import SEED_MAPPING
+from tajo_assets_tests.contract import BREVO, SNOWFLAKE
 
 SYNC = "brevo__customer_segments"
 AUDIENCE = "snowflake__customer_segments"
@@ -90,6 +91,27 @@ def test_every_valid_customer_lands_in_brevo_with_the_warehouse_values(
             else:
                 assert stored[name] == value, (email, name)
         assert "EMAIL" not in stored or stored["EMAIL"] == email
+
+
+def test_the_pipelines_traffic_follows_both_vendors_api_descriptions(
+    write_project, sandbox, instance
+):
+    project = write_project()
+    recorders = [sandbox.snowflake.traffic, sandbox.brevo.traffic]
+    for recorder in recorders:
+        recorder.take()
+        recorder.enabled = True
+    try:
+        assert project.run(instance).success
+    finally:
+        for recorder in recorders:
+            recorder.enabled = False
+    snowflake_traffic, brevo_traffic = (recorder.take() for recorder in recorders)
+
+    assert len(snowflake_traffic) >= 5 and len(brevo_traffic) >= 8
+    assert any(x.path == "/v3/contacts/import" for x in brevo_traffic)
+    assert SNOWFLAKE.violations(snowflake_traffic) == []
+    assert BREVO.violations(brevo_traffic) == []
 
 
 def test_metadata_reports_what_the_run_did_without_raw_emails(

@@ -36,6 +36,9 @@ from tajo_assets.sandbox.snowflake.statement_text import (
 )
 
 log = logging.getLogger("tajo_assets.sandbox.snowflake")
+# fakesnow translates through sqlglot, which warns about Snowflake properties it
+# drops on the way to DuckDB (TRANSIENT, for one); they do not change results.
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 # fakesnow reads every result through DuckDB's DB-API arrow path, which warns.
 warnings.filterwarnings(
