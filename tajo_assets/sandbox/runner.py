@@ -12,9 +12,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from tajo_assets.sandbox.brevo_api import BrevoSandbox, BrevoSandboxSettings
+from tajo_assets.sandbox.brevo import BrevoSandbox, BrevoSandboxSettings
 from tajo_assets.sandbox.server import ServerThread
-from tajo_assets.sandbox.snowflake_api import SnowflakeSandbox, SnowflakeSandboxSettings
+from tajo_assets.sandbox.snowflake import SnowflakeSandbox, SnowflakeSandboxSettings
 from tajo_assets.sandbox.warehouse import generate_sample_warehouse
 from tajo_assets.snowflake.keys import generate_key_pair
 

@@ -17,7 +17,8 @@ import pytest
 from tajo_assets.brevo import BrevoClient, Pacer
 from tajo_assets.sandbox.brevo import BrevoSandbox, BrevoSandboxSettings
 from tajo_assets.sandbox.server import LOOPBACK, ServerThread
-from tajo_assets_tests.brevo.fakes import FakeClock, Reply, ScriptedServer
+from tajo_assets_tests.brevo.fakes import FakeClock
+from tajo_assets_tests.scripted import Reply, ScriptedServer
 
 
 @dataclass

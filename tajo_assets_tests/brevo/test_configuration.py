@@ -9,7 +9,7 @@ from tajo_assets.brevo import (
     BrevoConfigurationError,
     BrevoRequestError,
 )
-from tajo_assets_tests.brevo.fakes import ScriptedServer
+from tajo_assets_tests.scripted import ScriptedServer
 
 
 @pytest.fixture

@@ -20,7 +20,8 @@ from tajo_assets.brevo import (
     BrevoUnavailableError,
     Pacer,
 )
-from tajo_assets_tests.brevo.fakes import FakeClock, Reply
+from tajo_assets_tests.brevo.fakes import FakeClock
+from tajo_assets_tests.scripted import Reply
 
 OK_ACCOUNT = Reply(200, {"email": "owner@example.com"})
 UNAVAILABLE = Reply(503, "<html>Service Unavailable</html>")

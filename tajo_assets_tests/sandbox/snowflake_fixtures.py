@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from tajo_assets.sandbox.server import ServerThread
-from tajo_assets.sandbox.snowflake_api import (
+from tajo_assets.sandbox.snowflake import (
     SnowflakeSandbox,
     SnowflakeSandboxSettings,
     public_key_fingerprint,

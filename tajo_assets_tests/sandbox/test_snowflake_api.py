@@ -11,8 +11,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from tajo_assets.sandbox.snowflake import SnowflakeSandboxSettings, StatementStatus
 from tajo_assets.sandbox.snowflake.results import ResultStore, StoredResult
-from tajo_assets.sandbox.snowflake_api import SnowflakeSandboxSettings, StatementStatus
 from tajo_assets_tests.contract import SNOWFLAKE
 from tajo_assets_tests.sandbox.snowflake_fixtures import (
     STATEMENTS,

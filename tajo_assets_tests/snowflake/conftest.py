@@ -6,17 +6,16 @@ a script, for failures the sandbox does not produce on demand (503s, malformed
 bodies); it records each request it receives.
 """
 
-import json
-from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 
 from tajo_assets.sandbox.server import ServerThread
-from tajo_assets.sandbox.snowflake_api import SnowflakeSandbox, SnowflakeSandboxSettings
+from tajo_assets.sandbox.snowflake import SnowflakeSandbox, SnowflakeSandboxSettings
 from tajo_assets.snowflake import KeyPairAuth, SqlApiClient
 from tajo_assets_tests.contract import SNOWFLAKE
+from tajo_assets_tests.scripted import ScriptedServer
 
 ACCOUNT = "SANDBOX"
 USER = "TAJO_TEST"
@@ -81,69 +80,8 @@ def client(sandbox, key_pair, traffic) -> Iterator[SqlApiClient]:
         yield client
 
 
-@dataclass
-class ScriptedAnswer:
-    status: int
-    body: bytes
-    headers: list[tuple[bytes, bytes]]
-
-
-@dataclass
-class RecordedRequest:
-    method: str
-    path: str
-    query: str
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class ScriptedSqlApi:
-    """An ASGI app answering requests in order from `answers`."""
-
-    answers: deque = field(default_factory=deque)
-    requests: list[RecordedRequest] = field(default_factory=list)
-
-    def answer(self, status: int, body: dict | str | None = None) -> None:
-        if isinstance(body, dict):
-            payload, media = json.dumps(body).encode(), b"application/json"
-        else:
-            payload, media = (body or "").encode(), b"text/html"
-        self.answers.append(ScriptedAnswer(status, payload, [(b"content-type", media)]))
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
-            return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        self.requests.append(
-            RecordedRequest(
-                scope["method"],
-                scope["path"],
-                scope["query_string"].decode(),
-                {k.decode().lower(): v.decode() for k, v in scope["headers"]},
-                body,
-            )
-        )
-        answer = (
-            self.answers.popleft() if self.answers else ScriptedAnswer(599, b"", [])
-        )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": answer.status,
-                "headers": answer.headers,
-            }
-        )
-        await send({"type": "http.response.body", "body": answer.body})
-
-
 @pytest.fixture
-def scripted() -> Iterator[tuple[ScriptedSqlApi, str]]:
-    api = ScriptedSqlApi()
+def scripted() -> Iterator[tuple[ScriptedServer, str]]:
+    api = ScriptedServer()
     with ServerThread(api, name="scripted-sql-api") as server:
         yield api, server.url

@@ -62,7 +62,7 @@ def test_submit_sends_the_documented_request(scripted, make_client):
     ) as client:
         client.execute("SELECT :v AS V", {"v": "x"}, timeout_s=30)
 
-    (request,) = api.requests
+    (request,) = api.seen
     assert (request.method, request.path) == ("POST", "/api/v2/statements")
     request_id = dict(pair.split("=") for pair in request.query.split("&"))["requestId"]
     assert uuid.UUID(request_id).version == 4
@@ -96,8 +96,8 @@ def test_retryable_status_is_retried_with_the_same_request_id(
         rows = list(client.execute("SELECT 'ok'").rows())
 
     assert rows == [("ok",)]
-    assert len(api.requests) == 3
-    assert len({request.query for request in api.requests}) == 1
+    assert len(api.seen) == 3
+    assert len({request.query for request in api.seen}) == 1
 
 
 def test_retries_end_with_unavailable_error(scripted, make_client):
@@ -110,7 +110,7 @@ def test_retries_end_with_unavailable_error(scripted, make_client):
             client.execute("SELECT 1")
 
     error = raised.value
-    assert len(api.requests) == 3
+    assert len(api.seen) == 3
     assert (error.http_status, error.code) == (429, "390505")
     assert error.retryable
     assert "in 3 attempts" in str(error) and "try again later" in str(error)
@@ -124,7 +124,7 @@ def test_server_error_is_not_resubmitted(scripted, make_client):
         with pytest.raises(SnowflakeUnavailableError, match="internal error"):
             client.execute("SELECT 1")
 
-    assert len(api.requests) == 1
+    assert len(api.seen) == 1
 
 
 @pytest.mark.parametrize(
@@ -156,7 +156,7 @@ def test_malformed_request_errors_point_at_base_url(
     assert expected in str(raised.value)
     assert "base_url" in str(raised.value)
     assert raised.value.http_status == status
-    assert len(api.requests) == 1
+    assert len(api.seen) == 1
 
 
 def test_401_signs_again_once_then_names_the_credential(scripted, make_client):
@@ -168,11 +168,11 @@ def test_401_signs_again_once_then_names_the_credential(scripted, make_client):
         with pytest.raises(SnowflakeAuthError) as raised:
             client.execute("SELECT 1")
 
-    assert len(api.requests) == 2
+    assert len(api.seen) == 2
     message = str(raised.value)
     assert "the key pair of user ETL_USER for account MYORG-MYACCT" in message
     assert "JWT token is invalid" in message
-    assert api.requests[0].headers["authorization"].split()[1] not in message
+    assert api.seen[0].headers["authorization"].split()[1] not in message
 
 
 def test_403_says_what_to_check(scripted, make_client):
@@ -243,7 +243,7 @@ def test_polling_follows_the_status_url_on_our_own_host(scripted, make_client):
         rows = list(client.execute("SELECT 'done'").rows())
 
     assert rows == [("done",)]
-    polls = api.requests[1:]
+    polls = api.seen[1:]
     assert [(r.method, r.path, r.query) for r in polls] == [
         ("GET", f"/api/v2/statements/{HANDLE}", "requestId=r1")
     ] * 3

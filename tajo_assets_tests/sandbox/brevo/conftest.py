@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tajo_assets.sandbox.brevo_api import BrevoSandbox, BrevoSandboxSettings
+from tajo_assets.sandbox.brevo import BrevoSandbox, BrevoSandboxSettings
 from tajo_assets.sandbox.server import ServerThread
 
 

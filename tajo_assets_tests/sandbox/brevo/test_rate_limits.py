@@ -1,6 +1,6 @@
 """Brevo's rate limits: per-second and per-hour windows, headers and 429s."""
 
-from tajo_assets.sandbox.brevo_api import RequestCount
+from tajo_assets.sandbox.brevo import RequestCount
 
 
 def _limits(response) -> tuple[str, str, str]:
