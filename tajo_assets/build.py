@@ -9,6 +9,7 @@ from tajo_assets.assets.warehouse import build_audience_asset
 from tajo_assets.config import TajoConfig
 from tajo_assets.resources import build_resources
 from tajo_assets.schedules import build_sync_job, build_sync_schedule
+from tajo_assets.sync.state import definition_hash
 
 
 def build_definitions(config: TajoConfig) -> dg.Definitions:
@@ -19,8 +20,11 @@ def build_definitions(config: TajoConfig) -> dg.Definitions:
     snowflake = config.snowflake
     assets = []
     if snowflake.enabled:
+        mappings = {spec.query_name: spec.mapping.as_dict() for spec in config.syncs()}
         assets += [
-            build_audience_asset(name, sql, config)
+            build_audience_asset(
+                name, sql, config, definition_hash(sql, mappings.get(name))
+            )
             for name, sql in config.queries().items()
         ]
     if snowflake.enabled and snowflake.sync.customers:

@@ -15,7 +15,7 @@ from tajo_assets.sync.contacts import (
     ContactSyncReport,
     sync_contacts,
 )
-from tajo_assets.sync.state import WarehouseState, snapshot_table
+from tajo_assets.sync.state import WarehouseState, definition_hash, snapshot_table
 
 BREVO_GROUP = "brevo"
 
@@ -24,6 +24,7 @@ def build_contact_sync_asset(spec: SyncSpec, config: TajoConfig) -> dg.AssetsDef
     """Upsert the audience snapshot into Brevo contacts and the sync's list."""
     state_schema = config.snowflake.state_schema
     upstream = audience_key(spec.query_name)
+    definition = definition_hash(spec.sql, spec.mapping.as_dict())
     options = ContactSyncOptions(timezone=ZoneInfo(config.snowflake.timezone))
     destination = f"list {spec.list_id}" if spec.list_id else f"list '{spec.list_name}'"
 
@@ -52,7 +53,7 @@ def build_contact_sync_asset(spec: SyncSpec, config: TajoConfig) -> dg.AssetsDef
             report = sync_contacts(spec, table, warehouse, brevo_client, options)
             state = WarehouseState(warehouse, state_schema)
             if report.fully_acknowledged:
-                state.advance_watermark(spec.query_name, as_of)
+                state.advance_watermark(spec.query_name, as_of, definition)
         context.log.info(_summary(spec, report))
         handles = report.statement_handles + state.statement_handles
         metadata = _metadata(report, handles, as_of)

@@ -7,7 +7,6 @@ from tajo_assets.config import TajoConfig
 from tajo_assets.snowflake import SnowflakeSqlApiResource
 from tajo_assets.sync.state import (
     WarehouseState,
-    check_audience_query,
     snapshot_table,
 )
 
@@ -19,14 +18,15 @@ def audience_key(query_name: str) -> dg.AssetKey:
 
 
 def build_audience_asset(
-    query_name: str, sql: str, config: TajoConfig
+    query_name: str, sql: str, config: TajoConfig, definition: str
 ) -> dg.AssetsDefinition:
     """The audience of one configured query, snapshotted in the state schema.
 
     The query runs entirely in Snowflake (CREATE TABLE ... AS), with `:last_sync`
     bound to the last watermark Brevo acknowledged; no row leaves the warehouse.
+    `definition` is the hash of the query and its sync's mapping (see
+    `tajo_assets.sync.state.definition_hash`).
     """
-    check_audience_query(query_name, sql)
     state_schema = config.snowflake.state_schema
 
     @dg.asset(
@@ -41,7 +41,7 @@ def build_audience_asset(
     def _audience(snowflake: SnowflakeSqlApiResource) -> dg.MaterializeResult:
         with configuration_errors_as_failures(), snowflake.get_client() as client:
             state = WarehouseState(client, state_schema)
-            snapshot = state.take_snapshot(query_name, sql)
+            snapshot = state.take_snapshot(query_name, sql, definition)
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": snapshot.row_count,

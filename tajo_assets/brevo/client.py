@@ -544,7 +544,12 @@ class BrevoClient:
     def _import_result(self, process: Process) -> ImportResult:
         """The rows the reports of a completed import list, or why some are unknown."""
         details = (process.info or {}).get("import")
-        reports = details if isinstance(details, dict) else {}
+        if not isinstance(details, dict):
+            # Without info.import there is no telling which rows Brevo refused,
+            # so none of the import's rows may count as acknowledged.
+            unknown = "Brevo's process status carried no info.import reports"
+            return ImportResult(process.id, process.status, (), unknown)
+        reports = details
         rejected: list[RejectedContact] = []
         problems: list[str] = []
         for kind, report in reports.items():

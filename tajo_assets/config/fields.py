@@ -41,15 +41,22 @@ def check_cron(value: str) -> str:
     return expression
 
 
+# Files of the local tz database that are not IANA zone names Snowflake knows.
+_NOT_ZONE_NAMES = ("posix/", "right/", "localtime", "Factory", "posixrules")
+
+
 def check_timezone(value: str) -> str:
-    """An IANA time zone name known to zoneinfo."""
+    """An IANA time zone name known to zoneinfo (and so to Snowflake)."""
     try:
         ZoneInfo(value)
+        known = not value.startswith(_NOT_ZONE_NAMES)
     except (ZoneInfoNotFoundError, ValueError):
+        known = False
+    if not known:
         hint = suggest(value, available_timezones())
         raise invalid_value(
             f"an IANA time zone name such as 'UTC' or 'Europe/Madrid'{hint}"
-        ) from None
+        )
     return value
 
 

@@ -60,6 +60,16 @@ def _identifier_problems(
                 "to email or ext_id",
             )
         ]
+    unsupported = [c for c in identifiers if entries[c] != "email"]
+    if unsupported:
+        return [
+            (
+                (unsupported[0],),
+                f"got '{entries[unsupported[0]]}' as the contact identifier, which "
+                "this release cannot sync yet (it keys every contact by email); "
+                "map the email column to email",
+            )
+        ]
     if not identifiers and require_identifier:
         return [
             (

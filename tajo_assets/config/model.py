@@ -27,7 +27,13 @@ from tajo_assets.config.fields import (
 from tajo_assets.config.mapping import DEFAULT_FIELD_MAPPING, FieldMapping
 from tajo_assets.config.secrets import SecretRef, secret_field
 from tajo_assets.config.section import Section
-from tajo_assets.config.syncs import SyncConfig, SyncSpec, resolve_sync, sync_problems
+from tajo_assets.config.syncs import (
+    SyncConfig,
+    SyncSpec,
+    placeholder_problems,
+    resolve_sync,
+    sync_problems,
+)
 
 DEFAULT_PRIVATE_KEY_VAR = "SNOWFLAKE_PRIVATE_KEY"
 DEFAULT_PASSPHRASE_VAR = "SNOWFLAKE_PRIVATE_KEY_PASSPHRASE"  # noqa: S105 (a name)
@@ -293,6 +299,7 @@ class TajoConfig(Section):
         problems = sync_problems(
             self.declared_syncs, self.snowflake.queries, self.field_mapping
         )
+        problems += placeholder_problems(self.snowflake.queries, self.declared_syncs)
         if problems:
             raise problems_found(problems)
         return self

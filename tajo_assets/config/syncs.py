@@ -14,6 +14,7 @@ from tajo_assets.config.errors import Location, problems_found
 from tajo_assets.config.fields import PositiveNumber, Text
 from tajo_assets.config.mapping import AttributeMapping, FieldMapping
 from tajo_assets.config.section import Section
+from tajo_assets.snowflake.bindings import placeholder_names
 
 
 class ListDestination(Section):
@@ -119,6 +120,10 @@ def sync_mapping(
     return FieldMapping({**identifier, **override.root})
 
 
+# The bindings an audience query may use (see tajo_assets.sync.state).
+AUDIENCE_BINDINGS = frozenset({"last_sync"})
+
+
 def sync_problems(
     syncs: Mapping[str, SyncConfig],
     queries: Mapping[str, str],
@@ -150,6 +155,28 @@ def sync_problems(
                 )
             )
         problems += _override_problems(field_mapping, sync, at)
+    return problems
+
+
+def placeholder_problems(
+    queries: Mapping[str, str], syncs: Mapping[str, SyncConfig]
+) -> list[tuple[Location, str]]:
+    """Placeholders no run binds: Snowflake would refuse them at run time."""
+    located = {("connectors", "snowflake", "queries", n): q for n, q in queries.items()}
+    located |= {
+        ("syncs", name, "query"): sync.query
+        for name, sync in syncs.items()
+        if not sync.names_a_query
+    }
+    allowed = ", ".join(f":{name}" for name in sorted(AUDIENCE_BINDINGS))
+    problems = []
+    for location, sql in located.items():
+        unknown = sorted(placeholder_names(sql) - AUDIENCE_BINDINGS)
+        if unknown:
+            names = ", ".join(f":{name}" for name in unknown)
+            problems.append(
+                (location, f"uses {names}, which no run binds; use {allowed}")
+            )
     return problems
 
 

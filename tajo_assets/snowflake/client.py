@@ -5,9 +5,11 @@ fresh `requestId`; a 200 carries the first result partition, a 202 means it is
 still running and is polled until it finishes or the poll deadline passes. The
 rest of a result is read lazily, one partition at a time.
 
-Retries: 429, 503 and 504 are retried with jittered exponential backoff; a 401
-re-signs the token once. Everything else is raised at once, translated into the
-`tajo_assets.snowflake.errors` tree.
+Retries: 429, 500, 502, 503 and 504 are retried with jittered exponential
+backoff. A resubmitted statement keeps its `requestId` and adds `retry=true`, so
+Snowflake returns the first execution's result instead of running it twice. A
+401 re-signs the token once. Everything else is raised at once, translated into
+the `tajo_assets.snowflake.errors` tree.
 """
 
 import json
@@ -42,7 +44,7 @@ STATEMENTS_PATH = "/api/v2/statements"
 DEFAULT_QUERY_TAG = "tajo-assets"
 # The API holds a submit (and a status poll) up to 45 s before answering 202.
 SYNC_WAIT_S = 45.0
-RETRYABLE_STATUSES = frozenset({429, 503, 504})
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_BACKOFF_S = 30.0
 STATEMENT_TIMED_OUT_CODE = "000630"
 FIRST_POLL_INTERVAL_S = 0.2
@@ -297,7 +299,11 @@ class SqlApiClient:
         return payload
 
     def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """One request, re-signed once on 401, retried on 429, 503 and 504."""
+        """One request, re-signed once on 401, retried on RETRYABLE_STATUSES.
+
+        A resubmitted statement carries `retry=true` with its original
+        `requestId`: the first attempt may have run although its answer failed.
+        """
         attempt = 1
         renewed = False
         while True:
@@ -321,6 +327,8 @@ class SqlApiClient:
                 )
                 time.sleep(delay)
                 attempt += 1
+                if method == "POST" and url == STATEMENTS_PATH:
+                    kwargs["params"] = {**kwargs["params"], "retry": "true"}
             else:
                 return response
 

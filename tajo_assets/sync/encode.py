@@ -31,6 +31,9 @@ _BREVO_TYPE = {
 }
 
 
+_SEMI_STRUCTURED = frozenset({"variant", "object", "array"})
+
+
 class ValueEncodingError(ValueError):
     """A value that Brevo cannot hold; the row is rejected with this reason."""
 
@@ -49,6 +52,8 @@ def make_encoder(column: Column, timezone: ZoneInfo) -> Encoder:
         return _encode_boolean
     if kind == "date":
         return lambda value: _encode_day(value, timezone)
+    if column.type.lower() in _SEMI_STRUCTURED:
+        return _encode_semi_structured
     return _encode_text
 
 
@@ -85,6 +90,13 @@ def _encode_day(value: Any, timezone: ZoneInfo) -> str:
     raise ValueEncodingError(f"expected a date, got {type(value).__name__}")
 
 
+def _encode_semi_structured(value: Any) -> str:
+    """A VARIANT's string as itself; any other JSON value in JSON's spelling."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def _encode_text(value: Any) -> str:
     if isinstance(value, str):
         return value
@@ -92,6 +104,4 @@ def _encode_text(value: Any) -> str:
         return value.hex().upper()
     if isinstance(value, time):
         return value.isoformat()
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return str(value)

@@ -104,4 +104,6 @@ def resolve_mapping(
 
 
 def _raw_text(value: Any) -> str:
+    if value is None:
+        return ""
     return value if isinstance(value, str) else repr(value)

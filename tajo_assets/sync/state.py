@@ -6,8 +6,11 @@ Brevo acknowledged every contact of the snapshot taken at that time, so a failed
 or killed run is simply repeated by the next one.
 """
 
+import hashlib
+import json
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -23,9 +26,6 @@ log = logging.getLogger("tajo_assets.sync")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){0,2}$")
 _OBJECT_DOES_NOT_EXIST = "002003"
-# The bindings an audience query may use; anything else would reach Snowflake
-# unbound and fail there, so it is refused when the definitions load.
-AUDIENCE_BINDINGS = frozenset({"last_sync"})
 
 
 def render_sql(name: str, *, query: str | None = None, **identifiers: str) -> str:
@@ -46,16 +46,11 @@ def snapshot_table(state_schema: str, query_name: str) -> str:
     return f"{state_schema}.AUDIENCE_{query_name.upper()}"
 
 
-def check_audience_query(query_name: str, sql: str) -> None:
-    """Refuse placeholders the audience step does not bind, naming the fix."""
-    unknown = placeholder_names(sql) - AUDIENCE_BINDINGS
-    if unknown:
-        names = ", ".join(f":{name}" for name in sorted(unknown))
-        allowed = ", ".join(f":{name}" for name in sorted(AUDIENCE_BINDINGS))
-        raise ValueError(
-            f"query {query_name} uses {names}, which tajo does not bind; "
-            f"audience queries can use {allowed}"
-        )
+def definition_hash(query: str, mapping: Mapping[str, str] | None) -> str:
+    """A fingerprint of what a sync sends: its query text and field mapping."""
+    definition = {"query": strip_statement(query), "mapping": dict(mapping or {})}
+    encoded = json.dumps(definition, sort_keys=True).encode()
+    return hashlib.sha256(encoded).hexdigest()[:32]
 
 
 def strip_statement(sql: str) -> str:
@@ -82,13 +77,24 @@ class WarehouseState:
         self.state_schema = state_schema
         self.statement_handles: list[str] = []
 
-    def take_snapshot(self, query_name: str, query: str) -> Snapshot:
+    def take_snapshot(
+        self, query_name: str, query: str, definition_hash: str
+    ) -> Snapshot:
         """Run the audience query in the warehouse into its snapshot table.
 
-        `:last_sync` in the query is bound to the last acknowledged watermark
-        (the epoch on the first run), never pasted into the text.
+        `:last_sync` in the query is bound to the last acknowledged watermark,
+        never pasted into the text. It is the epoch on the first run, and again
+        whenever the query or its sync's mapping changed (`definition_hash`
+        differs), since rows sent before never carried the new definition.
         """
-        as_of, last_sync = self.read_watermark(query_name)
+        as_of, last_sync, acknowledged_hash = self.read_watermark(query_name)
+        if acknowledged_hash not in (None, definition_hash):
+            log.info(
+                "audience %s: the query or its mapping changed since the last "
+                "acknowledged sync; sending every row again",
+                query_name,
+            )
+            last_sync = EPOCH
         table = snapshot_table(self.state_schema, query_name)
         create = render_sql(
             "create_snapshot", query=strip_statement(query), snapshot_table=table
@@ -108,8 +114,9 @@ class WarehouseState:
         )
         return Snapshot(query_name, table, as_of, last_sync, row_count)
 
-    def read_watermark(self, query_name: str) -> tuple[datetime, datetime]:
-        """(warehouse time now, last acknowledged watermark), both in UTC."""
+    def read_watermark(self, query_name: str) -> tuple[datetime, datetime, str | None]:
+        """Warehouse time now and the last acknowledged watermark (both UTC),
+        with the definition hash it was acknowledged for (None before any)."""
         sql = render_sql("read_watermark", state_schema=self.state_schema)
         try:
             result = self._run(sql, {"query_name": query_name})
@@ -118,15 +125,19 @@ class WarehouseState:
                 raise
             self._create_state()
             result = self._run(sql, {"query_name": query_name})
-        now, last_sync = next(iter(result.rows()))
-        return _as_utc(now), _as_utc(last_sync) if last_sync else EPOCH
+        now, last_sync, definition_hash = next(iter(result.rows()))
+        last_sync = _as_utc(last_sync) if last_sync else EPOCH
+        return _as_utc(now), last_sync, definition_hash
 
-    def advance_watermark(self, query_name: str, as_of: datetime) -> None:
+    def advance_watermark(
+        self, query_name: str, as_of: datetime, definition_hash: str
+    ) -> None:
         """Record that everything the query returned up to `as_of` is in Brevo."""
         sql = render_sql("advance_watermark", state_schema=self.state_schema)
         bindings = {
             "query_name": query_name,
             "last_sync_utc": as_of.astimezone(UTC).replace(tzinfo=None),
+            "definition_hash": definition_hash,
             "updated_at_utc": datetime.now(UTC).replace(tzinfo=None),
         }
         self._run(sql, bindings)

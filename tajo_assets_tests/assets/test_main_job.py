@@ -211,3 +211,23 @@ def test_a_wrong_key_pair_names_the_user_and_never_the_key(
     key_body = other_key_pair.private_pem.splitlines()[1]
     assert key_body not in messages
     assert sandbox.brevo.contacts() == []
+
+
+def test_changing_the_mapping_sends_every_row_again(write_project, sandbox, instance):
+    without_last_name = {k: v for k, v in SEED_MAPPING.items() if k != "last_name"}
+    project = write_project(without_last_name)
+    assert project.run(instance).success
+    assert not any("LASTNAME" in c["attributes"] for c in sandbox.brevo.contacts())
+    project.path.write_text(
+        project.path.read_text().replace(
+            "  first_name: FIRSTNAME\n",
+            "  first_name: FIRSTNAME\n  last_name: LASTNAME\n",
+        )
+    )
+
+    second = project.run(instance)
+
+    assert second.success
+    sent = materialization(second, SYNC)["contacts_sent"]
+    assert sent == len(sandbox.brevo.contacts()) > 1000
+    assert all(c["attributes"].get("LASTNAME") for c in sandbox.brevo.contacts())

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tajo_assets.config import FieldMapping
+from tajo_assets.config import ConfigError, FieldMapping
 from tajo_assets_tests.config.support import SNOWFLAKE_ONLY, line_about
 
 
@@ -112,15 +112,16 @@ def test_every_bad_entry_is_reported(load_error):
         )
 
 
-def test_ext_id_is_accepted_as_the_identifier(load_text):
-    config = load_text(_with_mapping("customer_id: ext_id", "first_name: FIRSTNAME"))
+def test_ext_id_as_the_identifier_is_refused_until_syncs_can_key_by_it(load_text):
+    # Every contact is keyed by email for now; accepting ext_id would reject
+    # every row at run time while the run still succeeded.
+    with pytest.raises(ConfigError) as raised:
+        load_text(_with_mapping("customer_id: ext_id", "first_name: FIRSTNAME"))
 
-    mapping = config.field_mapping
-    assert (mapping.identifier_column, mapping.identifier_target) == (
-        "customer_id",
-        "ext_id",
-    )
-    assert mapping.attributes == {"first_name": "FIRSTNAME"}
+    message = str(raised.value)
+    assert "field_mapping.customer_id" in message
+    assert "got 'ext_id' as the contact identifier" in message
+    assert "map the email column to email" in message
 
 
 def test_mapping_keeps_columns_as_written_and_offers_an_upper_cased_view(load_text):

@@ -69,6 +69,20 @@ def _snowflake_with(setting: str) -> str:
             id="timezone-path",
         ),
         pytest.param(
+            "timezone: posix/Europe/Berlin",
+            "timezone",
+            "got 'posix/Europe/Berlin'",
+            "expected an IANA time zone name",
+            id="timezone-tz-database-file",
+        ),
+        pytest.param(
+            "timezone: localtime",
+            "timezone",
+            "got 'localtime'",
+            "expected an IANA time zone name",
+            id="timezone-localtime",
+        ),
+        pytest.param(
             "statement_timeout_s: 0",
             "statement_timeout_s",
             "got 0",

@@ -4,8 +4,8 @@ import textwrap
 
 import pytest
 
-from tajo_assets.config import SyncSpec
-from tajo_assets_tests.config.support import line_about
+from tajo_assets.config import ConfigError, SyncSpec
+from tajo_assets_tests.config.support import SNOWFLAKE_ONLY, line_about
 
 QUERIES = """\
 connectors:
@@ -273,7 +273,7 @@ def test_attribute_mapping_with_its_own_identifier_uses_it(load_text):
               destination:
                 list_id: 42
                 attribute_mapping:
-                  customer_id: ext_id
+                  contact_email: email
                   predicted_ltv: PREDICTED_LTV
             """
         )
@@ -281,8 +281,8 @@ def test_attribute_mapping_with_its_own_identifier_uses_it(load_text):
 
     mapping = config.syncs()[0].mapping
     assert (mapping.identifier_column, mapping.identifier_target) == (
-        "customer_id",
-        "ext_id",
+        "contact_email",
+        "email",
     )
     assert mapping.attributes == {"predicted_ltv": "PREDICTED_LTV"}
 
@@ -305,3 +305,34 @@ def test_syncs_keep_the_order_written(load_text):
         ("zeta", "customer_scores"),
         ("alpha", "customer_segments"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        pytest.param(
+            SNOWFLAKE_ONLY + "    queries:\n      segs: SELECT 1 WHERE x > :since\n",
+            "connectors.snowflake.queries.segs",
+            id="named-query",
+        ),
+        pytest.param(
+            _with_syncs(
+                """\
+                inline:
+                  query: SELECT email FROM t WHERE updated_at > :since
+                  destination:
+                    list_id: 7
+                """
+            ),
+            "syncs.inline.query",
+            id="inline-sync-query",
+        ),
+    ],
+)
+def test_a_placeholder_no_run_binds_is_refused_at_load(load_text, text, where):
+    with pytest.raises(ConfigError) as raised:
+        load_text(text)
+
+    message = str(raised.value)
+    assert where in message
+    assert "uses :since, which no run binds; use :last_sync" in message

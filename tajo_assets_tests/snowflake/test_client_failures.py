@@ -7,6 +7,7 @@ demand; the request it recorded shows what the client sent.
 
 import json
 import uuid
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -83,8 +84,8 @@ def test_submit_sends_the_documented_request(scripted, make_client):
     }
 
 
-@pytest.mark.parametrize("status", [429, 503, 504])
-def test_retryable_status_is_retried_with_the_same_request_id(
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+def test_retryable_status_resubmits_the_same_request_id_with_retry(
     scripted, make_client, status
 ):
     api, _ = scripted
@@ -97,7 +98,9 @@ def test_retryable_status_is_retried_with_the_same_request_id(
 
     assert rows == [("ok",)]
     assert len(api.seen) == 3
-    assert len({request.query for request in api.seen}) == 1
+    queries = [parse_qs(request.query) for request in api.seen]
+    assert len({query["requestId"][0] for query in queries}) == 1
+    assert [query.get("retry") for query in queries] == [None, ["true"], ["true"]]
 
 
 def test_retries_end_with_unavailable_error(scripted, make_client):
@@ -116,15 +119,16 @@ def test_retries_end_with_unavailable_error(scripted, make_client):
     assert "in 3 attempts" in str(error) and "try again later" in str(error)
 
 
-def test_server_error_is_not_resubmitted(scripted, make_client):
+def test_persistent_server_errors_end_with_unavailable_error(scripted, make_client):
     api, _ = scripted
-    api.answer(500, {"code": "000603", "message": "internal error"})
+    for _ in range(2):
+        api.answer(500, {"code": "000603", "message": "internal error"})
 
-    with make_client() as client:
+    with make_client(max_attempts=2) as client:
         with pytest.raises(SnowflakeUnavailableError, match="internal error"):
             client.execute("SELECT 1")
 
-    assert len(api.seen) == 1
+    assert len(api.seen) == 2
 
 
 @pytest.mark.parametrize(

@@ -53,6 +53,9 @@ def test_attribute_type_follows_the_snowflake_column(kind, brevo):
         pytest.param("binary", b"\xde\xad", "DEAD", id="binary-hex"),
         pytest.param("variant", {"a": [1, "é"]}, '{"a":[1,"é"]}', id="variant"),
         pytest.param("time", time(8, 30), "08:30:00", id="time"),
+        pytest.param("variant", True, "true", id="variant-json-true"),
+        pytest.param("variant", "plain", "plain", id="variant-string"),
+        pytest.param("array", [1, None], "[1,null]", id="array"),
     ],
 )
 def test_values_keep_their_meaning(kind, value, expected):

@@ -86,3 +86,9 @@ def test_a_value_brevo_cannot_hold_rejects_the_row_naming_the_column():
     assert rejection == Rejection(
         "ann@example.com", "column SCORE: nan is not a number Brevo can store"
     )
+
+
+def test_a_null_email_is_rejected_with_an_empty_key():
+    rejection = resolved().to_contact((None, Decimal(1), None, True))
+
+    assert rejection == Rejection("", "invalid email address")
