@@ -11,10 +11,25 @@ from tajo_assets.resources import build_resources
 from tajo_assets.schedules import build_sync_job, build_sync_schedule
 from tajo_assets.sync.state import definition_hash
 
+# Dagster sets the level of the loggers it manages (`tajo_assets`, see
+# dagster.yaml) when a run starts; levels set on these children still decide.
+TAJO_LOGGERS = (
+    "tajo_assets.config",
+    "tajo_assets.snowflake",
+    "tajo_assets.brevo",
+    "tajo_assets.sync",
+)
+
+
+def _set_log_levels(level: int) -> None:
+    """Apply tajo.yaml's log_level/debug to our loggers, inside Dagster runs too."""
+    for name in TAJO_LOGGERS:
+        logging.getLogger(name).setLevel(level)
+
 
 def build_definitions(config: TajoConfig) -> dg.Definitions:
     """Assets, job, schedule and resources for one configuration."""
-    logging.getLogger("tajo_assets").setLevel(config.python_log_level)
+    _set_log_levels(config.python_log_level)
     # httpx logs every URL at INFO, and Brevo URLs can hold an email address.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     snowflake = config.snowflake

@@ -16,6 +16,13 @@ import sys
 import time
 from pathlib import Path
 
+from tajo_assets.config import (
+    CONFIG_PATH_VAR,
+    ConfigError,
+    check_environment,
+    load_config,
+    resolve_config_path,
+)
 from tajo_assets.sandbox.runner import DEFAULT_HOME, RunningSandbox, prepare_home
 
 log = logging.getLogger("tajo_assets.cli")
@@ -23,6 +30,7 @@ log = logging.getLogger("tajo_assets.cli")
 DEFAULT_SNOWFLAKE_PORT = 8765
 DEFAULT_BREVO_PORT = 8766
 READY_TIMEOUT_S = 120.0
+STOP_TIMEOUT_S = 30.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,36 +52,65 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="run the main job on the sandbox")
-    _add_home_options(demo)
-    demo.add_argument("--config", type=Path, default=Path("tajo.yaml"))
+    _add_sandbox_options(demo)
     demo.set_defaults(handler=_demo)
 
     sandbox = commands.add_parser("sandbox", help="the local Snowflake and Brevo")
     verbs = sandbox.add_subparsers(required=True, metavar="VERB")
     start = verbs.add_parser("start", help="serve until interrupted (or --detach)")
-    _add_home_options(start)
-    start.add_argument("--snowflake-port", type=int, default=DEFAULT_SNOWFLAKE_PORT)
-    start.add_argument("--brevo-port", type=int, default=DEFAULT_BREVO_PORT)
+    _add_sandbox_options(start)
+    _add_keep_option(start)
+    start.add_argument(
+        "--snowflake-port",
+        type=int,
+        default=DEFAULT_SNOWFLAKE_PORT,
+        help="port of the Snowflake SQL API (0 picks a free one)",
+    )
+    start.add_argument(
+        "--brevo-port",
+        type=int,
+        default=DEFAULT_BREVO_PORT,
+        help="port of the Brevo API (0 picks a free one)",
+    )
     start.add_argument("--detach", action="store_true", help="serve in the background")
     start.set_defaults(handler=_start)
     stop = verbs.add_parser("stop", help="stop a sandbox started with --detach")
-    stop.add_argument("--home", type=Path, default=DEFAULT_HOME)
+    _add_home_option(stop)
     stop.set_defaults(handler=_stop)
-    run = verbs.add_parser("run", help="run a command against a fresh sandbox")
-    _add_home_options(run)
+    run = verbs.add_parser("run", help="run a command against the sandbox")
+    _add_sandbox_options(run)
+    _add_keep_option(run)
     run.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD [ARGS...]")
     run.set_defaults(handler=_run)
     return parser
 
 
-def _add_home_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--home", type=Path, default=DEFAULT_HOME)
+def _add_home_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--home",
+        type=Path,
+        default=DEFAULT_HOME,
+        help=f"where the sandbox keeps its keys and data (default {DEFAULT_HOME})",
+    )
+
+
+def _add_sandbox_options(parser: argparse.ArgumentParser) -> None:
+    _add_home_option(parser)
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help=f"the tajo.yaml to use (default: ${CONFIG_PATH_VAR}, else ./tajo.yaml)",
+    )
     parser.add_argument(
         "--scale-factor",
         type=float,
         default=1.0,
         help="TPC-H scale factor of the sample warehouse (1 = 150,000 customers)",
     )
+
+
+def _add_keep_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--keep",
         action="store_true",
@@ -85,17 +122,20 @@ def _add_home_options(parser: argparse.ArgumentParser) -> None:
 def _demo(args: argparse.Namespace) -> int:
     from tajo_assets.sandbox.summary import summarize
 
+    config = resolve_config_path(args.config)
     home = prepare_home(args.home, scale_factor=args.scale_factor, fresh=True)
     _install_instance_config(home.dagster_home)
     with RunningSandbox(home) as sandbox:
-        env = _child_environment(sandbox, args.config)
+        env = _child_environment(sandbox, config)
+        if not _config_is_usable(config, env):
+            return 2
         materialize = [_venv_tool("dagster"), "asset", "materialize"]
         materialize += ["-m", "tajo_assets.definitions", "--select", "*"]
         returncode = subprocess.run(materialize, env=env, check=False).returncode  # noqa: S603
         if returncode != 0:
             print(f"dagster asset materialize failed with exit code {returncode}")
             return returncode
-        summary = summarize(sandbox, args.config.resolve(), env)
+        summary = summarize(sandbox, config, env)
     print(summary.text)
     return 0 if summary.ok else 1
 
@@ -105,34 +145,80 @@ def _run(args: argparse.Namespace) -> int:
     if not command:
         print("tajo sandbox run: give a command after --, e.g. -- dagster dev")
         return 2
-    home = prepare_home(args.home, scale_factor=args.scale_factor, fresh=not args.keep)
-    _install_instance_config(home.dagster_home)
+    config = resolve_config_path(args.config)
+    home = _prepare(args)
     with RunningSandbox(home) as sandbox:
-        env = _child_environment(sandbox, Path("tajo.yaml"))
-        try:
-            return subprocess.run(command, env=env, check=False).returncode  # noqa: S603
-        except KeyboardInterrupt:
-            return 130
+        env = _child_environment(sandbox, config)
+        if not _config_is_usable(config, env):
+            return 2
+        return _run_child(command, env)
+
+
+def _run_child(command: list[str], env: dict[str, str]) -> int:
+    """Run `command` to its end; SIGTERM is passed on so the sandbox stops last."""
+    try:
+        child = subprocess.Popen(command, env=env)  # noqa: S603
+    except FileNotFoundError:
+        print(f"tajo sandbox run: no such command: {command[0]}")
+        return 127
+    previous = signal.signal(signal.SIGTERM, lambda *_: child.terminate())
+    try:
+        return child.wait()
+    except KeyboardInterrupt:
+        # The terminal sent SIGINT to the child too; let it finish shutting down.
+        return child.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _start(args: argparse.Namespace) -> int:
+    running = _running_pid(args.home.resolve())
+    if running is not None:
+        print(
+            f"a detached sandbox is already running (pid {running}) in "
+            f"{args.home.resolve()}; stop it first with `tajo sandbox stop`"
+        )
+        return 1
     if args.detach:
         return _start_detached(args)
-    home = prepare_home(args.home, scale_factor=args.scale_factor, fresh=not args.keep)
-    _install_instance_config(home.dagster_home)
-    sandbox = RunningSandbox(
-        home, snowflake_port=args.snowflake_port, brevo_port=args.brevo_port
-    ).start()
+    home = _prepare(args)
+    try:
+        sandbox = RunningSandbox(
+            home, snowflake_port=args.snowflake_port, brevo_port=args.brevo_port
+        )
+    except OSError as error:
+        print(
+            f"cannot listen on 127.0.0.1 ports {args.snowflake_port} and "
+            f"{args.brevo_port} ({error.strerror}); is another sandbox running? "
+            "Choose others with --snowflake-port and --brevo-port"
+        )
+        return 1
+    sandbox.start()
     _write_env_file(home.env_file, sandbox.environment())
     print(f"sandbox running; `source {home.env_file}` to point tajo.yaml at it")
+    _wait_for_stop_signal()
+    home.env_file.unlink(missing_ok=True)
+    sandbox.stop()
+    return 0
+
+
+def _prepare(args: argparse.Namespace):
+    home = prepare_home(args.home, scale_factor=args.scale_factor, fresh=not args.keep)
+    if args.keep:
+        log.warning(
+            "--keep: the warehouse keeps its watermarks but the sandbox Brevo "
+            "starts empty, so the next sync sends only rows changed since then"
+        )
+    _install_instance_config(home.dagster_home)
+    return home
+
+
+def _wait_for_stop_signal() -> None:
     stopping = []
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.append(True))
     while not stopping:
         time.sleep(0.2)
-    home.env_file.unlink(missing_ok=True)
-    sandbox.stop()
-    return 0
 
 
 def _start_detached(args: argparse.Namespace) -> int:
@@ -150,47 +236,73 @@ def _start_detached(args: argparse.Namespace) -> int:
         process = subprocess.Popen(  # noqa: S603
             command, stdout=log_file, stderr=log_file, start_new_session=True
         )
-    (home_root / "sandbox.pid").write_text(str(process.pid))
     deadline = time.monotonic() + READY_TIMEOUT_S
     while not env_file.exists():
         if process.poll() is not None or time.monotonic() > deadline:
-            print(f"sandbox did not start; see {log_path}")
+            process.kill()
+            print(f"the sandbox did not start (are its ports in use?); see {log_path}")
             return 1
         time.sleep(0.2)
-    print(f"sandbox running in the background (pid {process.pid}); ")
-    print(f"`source {env_file}` to use it, `tajo sandbox stop` to stop it")
+    (home_root / "sandbox.pid").write_text(str(process.pid))
+    print(f"sandbox running in the background (pid {process.pid}).")
+    print(f"`source {env_file}` to use it, `tajo sandbox stop` to stop it.")
     return 0
 
 
 def _stop(args: argparse.Namespace) -> int:
     pid_file = args.home.resolve() / "sandbox.pid"
-    if not pid_file.exists():
-        print(f"no detached sandbox found ({pid_file} is missing)")
+    pid = _running_pid(args.home.resolve())
+    if pid is None:
+        pid_file.unlink(missing_ok=True)
+        print(f"no detached sandbox is running in {args.home.resolve()}")
         return 1
-    pid = int(pid_file.read_text())
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        print(f"sandbox process {pid} was not running")
-    else:
-        _wait_for_exit(pid)
-        print(f"sandbox (pid {pid}) stopped")
-    pid_file.unlink()
+    os.kill(pid, signal.SIGTERM)
+    if not _wait_for_exit(pid, STOP_TIMEOUT_S):
+        print(f"sandbox (pid {pid}) did not stop in {STOP_TIMEOUT_S:.0f}s; killing it")
+        os.kill(pid, signal.SIGKILL)
+    pid_file.unlink(missing_ok=True)
+    print(f"sandbox (pid {pid}) stopped")
     return 0
 
 
-def _wait_for_exit(pid: int, timeout_s: float = 30.0) -> None:
+def _running_pid(home: Path) -> int | None:
+    """The pid of this home's detached sandbox, if it is alive."""
+    pid_file = home / "sandbox.pid"
+    if not pid_file.exists():
+        return None
+    pid = int(pid_file.read_text())
+    return pid if _alive(pid) else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _wait_for_exit(pid: int, timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
+        if not _alive(pid):
+            return True
         time.sleep(0.1)
+    return False
+
+
+def _config_is_usable(config: Path, env: dict[str, str]) -> bool:
+    """Load the configuration as Dagster will; print its problems if it fails."""
+    try:
+        check_environment(load_config(config, env=env), env=env)
+    except ConfigError as error:
+        print(error)
+        return False
+    return True
 
 
 def _child_environment(sandbox: RunningSandbox, config: Path) -> dict[str, str]:
-    return os.environ | sandbox.environment() | {"TAJO_CONFIG": str(config.resolve())}
+    return os.environ | sandbox.environment() | {CONFIG_PATH_VAR: str(config.resolve())}
 
 
 def _install_instance_config(dagster_home: Path) -> None:

@@ -31,6 +31,7 @@ def _snowflake_resource(config: TajoConfig) -> SnowflakeSqlApiResource:
         schema=snowflake.schema_,
         role=snowflake.role,
         base_url=snowflake.base_url,
+        jwt_account=snowflake.jwt_account,
         query_tag=snowflake.query_tag,
         statement_timeout_s=snowflake.statement_timeout_s,
         timezone=snowflake.timezone,

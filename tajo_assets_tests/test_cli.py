@@ -1,6 +1,7 @@
 """The `tajo` command as the README uses it."""
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +12,15 @@ REPO = Path(__file__).resolve().parents[1]
 TAJO = str(Path(sys.executable).parent / "tajo")
 
 
-def tajo(*args: str, timeout_s: float = 300) -> subprocess.CompletedProcess:
+def clean_environment(**extra: str) -> dict[str, str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("TAJO_")}
+    return environment | extra
+
+
+def tajo(
+    *args: str, timeout_s: float = 300, **extra_env: str
+) -> subprocess.CompletedProcess:
+    environment = clean_environment(**extra_env)
     return subprocess.run(
         [TAJO, *args],
         cwd=REPO,
@@ -62,6 +70,57 @@ def test_a_detached_sandbox_serves_until_stopped(tmp_path):
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr
     assert not _alive(pid)
     assert not (home / "sandbox.env").exists()
+
+
+def test_a_second_detached_sandbox_is_refused_and_the_first_stays_stoppable(tmp_path):
+    home = tmp_path / "home"
+    start = ["sandbox", "start", "--detach", "--scale-factor", "0.01"]
+    start += ["--home", str(home), "--snowflake-port", "0", "--brevo-port", "0"]
+    assert tajo(*start).returncode == 0
+    first = int((home / "sandbox.pid").read_text())
+
+    second = tajo(*start)
+    stopped = tajo("sandbox", "stop", "--home", str(home))
+
+    assert second.returncode == 1
+    assert f"already running (pid {first})" in second.stdout
+    assert stopped.returncode == 0
+    assert not _alive(first)
+
+
+def test_sandbox_run_honours_tajo_config_and_stops_on_a_bad_one(tmp_path):
+    bad = tmp_path / "tajo.yaml"
+    bad.write_text("connectors:\n  snowflake:\n    acount: x\n")
+    home = str(tmp_path / "home")
+
+    result = tajo(
+        "sandbox",
+        "run",
+        "--scale-factor",
+        "0.01",
+        "--home",
+        home,
+        "--",
+        "true",
+        TAJO_CONFIG=str(bad),
+    )
+
+    assert result.returncode == 2
+    assert "connectors.snowflake.acount: unknown key" in result.stdout
+
+
+def test_sigterm_to_sandbox_run_stops_the_command_and_the_sandbox(tmp_path):
+    command = [TAJO, "sandbox", "run", "--scale-factor", "0.01"]
+    command += ["--home", str(tmp_path / "home"), "--", sys.executable, "-c"]
+    command += ["import time; print('ready', flush=True); time.sleep(120)"]
+    process = subprocess.Popen(
+        command, cwd=REPO, env=clean_environment(), stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout.readline().strip() == "ready"
+
+    process.send_signal(signal.SIGTERM)
+
+    assert process.wait(timeout=30) != 0
 
 
 def test_sandbox_run_needs_a_command():

@@ -1,5 +1,6 @@
 """Brevo sync assets: apply the field mapping and write contacts and lists."""
 
+import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,8 @@ from tajo_assets.sync.contacts import (
     sync_contacts,
 )
 from tajo_assets.sync.state import WarehouseState, definition_hash, snapshot_table
+
+log = logging.getLogger("tajo_assets.sync")
 
 BREVO_GROUP = "brevo"
 
@@ -54,7 +57,7 @@ def build_contact_sync_asset(spec: SyncSpec, config: TajoConfig) -> dg.AssetsDef
             state = WarehouseState(warehouse, state_schema)
             if report.fully_acknowledged:
                 state.advance_watermark(spec.query_name, as_of, definition)
-        context.log.info(_summary(spec, report))
+        log.info(_summary(spec, report))
         handles = report.statement_handles + state.statement_handles
         metadata = _metadata(report, handles, as_of)
         if not report.fully_acknowledged:
@@ -108,6 +111,8 @@ def _metadata(
         "rejected_sample": _rejection_table(report),
         "brevo_list_id": report.list_id,
         "brevo_import_process_ids": dg.MetadataValue.json(report.import_process_ids),
+        "brevo_requests": report.brevo_requests,
+        "brevo_bytes_sent": report.brevo_bytes_sent,
         "attributes_created": dg.MetadataValue.json(report.attributes_created),
         "snowflake_statements": len(handles),
         "statement_handles": dg.MetadataValue.json(handles),

@@ -123,6 +123,16 @@ class BrevoClient:
     ) -> None:
         self.close()
 
+    @property
+    def requests_sent(self) -> int:
+        """API requests this client sent, retries included."""
+        return self._transport.requests_sent
+
+    @property
+    def bytes_sent(self) -> int:
+        """Bytes of request bodies this client sent, retries included."""
+        return self._transport.bytes_sent
+
     def close(self) -> None:
         self._transport.close()
 

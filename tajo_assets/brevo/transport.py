@@ -73,6 +73,9 @@ class BrevoTransport:
         self.api_key_env = api_key_env
         self._api_key = api_key
         self._max_retries = max_retries
+        # What this session put on the wire, retries included, for run metadata.
+        self.requests_sent = 0
+        self.bytes_sent = 0
         self._http = httpx.Client(
             base_url=self.base_url,
             headers={"api-key": api_key, "accept": "application/json"},
@@ -140,6 +143,8 @@ class BrevoTransport:
         attempts = _Attempts()
         while True:
             self.pacer.wait_for_turn(path)
+            self.requests_sent += 1
+            self.bytes_sent += len(content or b"")
             try:
                 response = self._http.request(
                     method, path, params=params, content=content, headers=headers

@@ -109,6 +109,7 @@ _PYTHON_LOG_LEVELS = {
 _OPTIONAL_TEXT = (
     "account",
     "user",
+    "jwt_account",
     "base_url",
     "warehouse",
     "database",
@@ -135,6 +136,11 @@ class SnowflakeConnector(Section):
     user: Text | None = Field(
         None, description="Snowflake user; default: the SNOWFLAKE_USER variable"
     )
+    jwt_account: Text | None = Field(
+        None,
+        description="account name for the key-pair JWT when it differs from the "
+        "documented rule (some accounts need their locator, e.g. XY12345)",
+    )
     auth: KeyPairAuth = Field(
         default_factory=KeyPairAuth,
         description="method: key_pair with private_key: ${SNOWFLAKE_PRIVATE_KEY}",
@@ -158,7 +164,9 @@ class SnowflakeConnector(Section):
         "0 */6 * * *", description="when syncs run, as a 5-field cron expression"
     )
     timezone: TimeZoneName = Field(
-        "UTC", description="IANA time zone of the schedule and of dates"
+        "UTC",
+        description="IANA time zone of the schedule, of dates sent to Brevo, and "
+        "the session TIMEZONE in which TIMESTAMP_NTZ columns are read",
     )
     statement_timeout_s: WholeNumber = Field(
         3600,

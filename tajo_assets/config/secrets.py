@@ -57,8 +57,8 @@ def secret_field(key: str, variable: str, what: str) -> Any:
 
 def unset_variable_message(variable: str) -> str:
     return (
-        f"environment variable {variable} is not set; export it (or put it in the "
-        ".env file next to dagster.yaml) before starting Dagster"
+        f"environment variable {variable} is not set; export it (or put it in a "
+        ".env file in the directory Dagster starts from) before starting Dagster"
     )
 
 

@@ -255,7 +255,9 @@ class SqlApiClient:
         started = time.monotonic()
         request_id = str(uuid.uuid4())
         if self._log_queries:
-            LOGGER.debug("Snowflake request %s SQL:\n%s", request_id, statement)
+            # Asked for explicitly (log_queries), so at INFO; bound values are
+            # never part of the text.
+            LOGGER.info("Snowflake request %s SQL:\n%s", request_id, statement)
         body = {
             "statement": statement,
             "timeout": self._statement_timeout(timeout_s),

@@ -2,8 +2,21 @@
 
 Every failure of a request, an HTTP exchange or a response is translated once, at
 the client boundary, into one of these; nothing from httpx or cryptography escapes.
-Messages never contain a private key, a token or row data.
+Messages never contain a private key or a token; e-mail addresses that
+Snowflake quotes from row data (e.g. "Numeric value 'ann@example.com' is not
+recognized") are masked.
 """
+
+import re
+
+_EMAIL = re.compile(
+    r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})"
+)
+
+
+def mask_emails(text: str) -> str:
+    """`text` with each e-mail address reduced to its first letter and domain."""
+    return _EMAIL.sub(r"\1***@\2", text)
 
 
 class SnowflakeError(Exception):
@@ -28,7 +41,7 @@ class SnowflakeError(Exception):
         http_status: int | None = None,
         advice: str | None = None,
     ) -> None:
-        self.message = message
+        self.message = mask_emails(message)
         self.summary = summary
         self.code = code
         self.sql_state = sql_state

@@ -39,6 +39,8 @@ class ContactSyncReport:
     attributes_created: list[str] = field(default_factory=list)
     statement_handles: list[str] = field(default_factory=list)
     unconfirmed_imports: list[int] = field(default_factory=list)
+    brevo_requests: int = 0
+    brevo_bytes_sent: int = 0
     rejection_reasons: Counter = field(default_factory=Counter)
     rejection_sample: list[Rejection] = field(default_factory=list)
     duration_s: float = 0.0
@@ -110,6 +112,8 @@ def sync_contacts(
         report.contacts_sent += len(body)
 
     _follow_imports(brevo, report, options.import_deadline_s)
+    report.brevo_requests = brevo.requests_sent
+    report.brevo_bytes_sent = brevo.bytes_sent
     report.duration_s = time.monotonic() - started
     return report
 

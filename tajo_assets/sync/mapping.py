@@ -5,6 +5,7 @@ sent, so a renamed or missing column stops the run with a message that names
 the column, the columns available and what to fix.
 """
 
+import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -79,14 +80,9 @@ def resolve_mapping(
 ) -> ResolvedMapping:
     """Bind `mapping` to `columns`; raise MappingError naming what is missing."""
     positions = {column.name.upper(): i for i, column in enumerate(columns)}
-    missing = [c for c in mapping.columns if c.upper() not in positions]
+    missing = [c.upper() for c in mapping.columns if c.upper() not in positions]
     if missing:
-        available = ", ".join(column.name for column in columns) or "no columns"
-        raise MappingError(
-            f"field_mapping names column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(c.upper() for c in missing)}, but {source} returns "
-            f"{available}; fix the mapping or the query"
-        )
+        raise MappingError(_missing_columns_message(missing, columns, source))
     attributes = tuple(
         MappedAttribute(
             attribute=attribute,
@@ -100,6 +96,23 @@ def resolve_mapping(
         identifier_column=mapping.identifier_column,
         identifier_index=positions[mapping.identifier_column.upper()],
         attributes=attributes,
+    )
+
+
+def _missing_columns_message(
+    missing: list[str], columns: Sequence[Column], source: str
+) -> str:
+    available = [column.name for column in columns]
+    hints = [
+        f"{name} -> {close[0]}?"
+        for name in missing
+        if (close := difflib.get_close_matches(name, available, n=1, cutoff=0.75))
+    ]
+    hint = f" (did you mean {', '.join(hints)})" if hints else ""
+    return (
+        f"field_mapping names column{'s' if len(missing) > 1 else ''} "
+        f"{', '.join(missing)}, but {source} returns "
+        f"{', '.join(available) or 'no columns'}{hint}; fix the mapping or the query"
     )
 
 

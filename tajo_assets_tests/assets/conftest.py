@@ -1,6 +1,7 @@
 """The main job against a running sandbox: small sample warehouse, real HTTP."""
 
 import itertools
+import logging
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,9 @@ _schemas = itertools.count(1)
 
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory) -> RunningSandbox:
+    # The servers share this process with the runs; their per-request lines
+    # would otherwise land in the runs' logs.
+    logging.getLogger("tajo_assets.sandbox").setLevel(logging.WARNING)
     home = prepare_home(tmp_path_factory.mktemp("sandbox"), scale_factor=SCALE_FACTOR)
     with RunningSandbox(home) as running:
         yield running

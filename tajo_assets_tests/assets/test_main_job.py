@@ -135,6 +135,10 @@ def test_metadata_reports_what_the_run_did_without_raw_emails(
         p["id"] for p in sandbox.brevo.processes()
     ]
     assert sync["snowflake_statements"] == len(sync["statement_handles"]) >= 2
+    assert sync["brevo_requests"] == sum(
+        count.requests for count in sandbox.brevo.request_counts.by_route.values()
+    )
+    assert sync["brevo_bytes_sent"] > 100 * sync["contacts_sent"]
     assert sync["duration_s"] > 0
     sample = sync["rejected_sample"].records
     assert sample and all("***" in record.data["key"] for record in sample)
@@ -231,3 +235,47 @@ def test_changing_the_mapping_sends_every_row_again(write_project, sandbox, inst
     sent = materialization(second, SYNC)["contacts_sent"]
     assert sent == len(sandbox.brevo.contacts()) > 1000
     assert all(c["attributes"].get("LASTNAME") for c in sandbox.brevo.contacts())
+
+
+def run_log(project) -> list[str]:
+    """The Python log lines of a run's event log, under the shipped dagster.yaml.
+
+    The sandbox servers run in this process and log under tajo_assets.sandbox;
+    the `sandbox` fixture keeps them at WARNING so only the pipeline speaks.
+    """
+    python_logs = {
+        "managed_python_loggers": ["tajo_assets"],
+        "python_log_level": "DEBUG",
+    }
+    with dg.instance_for_test(overrides={"python_logs": python_logs}) as instance:
+        result = project.run(instance)
+        assert result.success
+        records = instance.all_logs(result.run_id)
+    return [r.user_message for r in records if r.dagster_event is None]
+
+
+def test_debug_mode_from_tajo_yaml_reaches_the_run_log(write_project):
+    project = write_project()
+    text = project.path.read_text()
+    project.path.write_text(
+        text.replace(
+            "    state_schema:",
+            "    debug: true\n    log_queries: true\n    state_schema:",
+        )
+    )
+
+    lines = run_log(project)
+
+    assert any("SQL:" in line and "CREATE OR REPLACE" in line for line in lines)
+
+
+def test_log_level_from_tajo_yaml_quiets_the_run_log(write_project):
+    project = write_project()
+    text = project.path.read_text()
+    project.path.write_text(
+        text.replace("    state_schema:", "    log_level: error\n    state_schema:")
+    )
+
+    lines = run_log(project)
+
+    assert lines == []

@@ -372,9 +372,7 @@ def test_one_info_line_per_statement_and_no_values_or_tokens(
     assert auth.token() not in everything
 
 
-def test_log_queries_logs_sql_text_at_debug_but_never_values(
-    sandbox, key_pair, traffic, caplog
-):
+def test_log_queries_logs_sql_text_but_never_values(sandbox, key_pair, traffic, caplog):
     email = "someone@example.com"
     auth = KeyPairAuth(ACCOUNT, USER, key_pair.private_pem)
 
@@ -385,5 +383,14 @@ def test_log_queries_logs_sql_text_at_debug_but_never_values(
             client.execute("SELECT :email AS EMAIL", {"email": email})
 
     sql_lines = [r for r in caplog.records if "SELECT ? AS EMAIL" in r.getMessage()]
-    assert [r.levelno for r in sql_lines] == [logging.DEBUG]
+    assert [r.levelno for r in sql_lines] == [logging.INFO]
     assert email not in "\n".join(r.getMessage() for r in caplog.records)
+
+
+def test_an_email_snowflake_quotes_from_row_data_is_masked_in_the_error(client):
+    with pytest.raises(SnowflakeStatementError) as raised:
+        client.execute("SELECT 'sofia.mansour@example.com'::NUMBER AS N")
+
+    message = str(raised.value)
+    assert "sofia.mansour@example.com" not in message
+    assert "s***@example.com" in message

@@ -92,3 +92,10 @@ def test_a_null_email_is_rejected_with_an_empty_key():
     rejection = resolved().to_contact((None, Decimal(1), None, True))
 
     assert rejection == Rejection("", "invalid email address")
+
+
+def test_a_misspelt_column_gets_a_suggestion():
+    mapping = FieldMapping({"email": "email", "ltv_scor": "LTV_SCORE"})
+
+    with pytest.raises(MappingError, match=r"\(did you mean LTV_SCOR -> LTV_SCORE\?\)"):
+        resolved(mapping)
