@@ -158,7 +158,7 @@ class SnowflakeConnector(Section):
     role: Text | None = Field(None, description="role the queries run as")
     sync: SyncFlags = Field(
         default_factory=SyncFlags,
-        description="flags customers, segments, analytics (true or false)",
+        description="flags customers, segments, analytics, each true or false",
     )
     schedule: Cron = Field(
         "0 */6 * * *", description="when syncs run, as a 5-field cron expression"
@@ -185,12 +185,13 @@ class SnowflakeConnector(Section):
     )
     queries: dict[LowerName, SqlText] = Field(
         default_factory=dict,
-        description="query name (lower-case) -> SQL; each becomes a warehouse asset",
+        description="lower-case query name -> SQL; each becomes a warehouse asset",
     )
-    debug: bool = Field(False, description="log at debug level (true or false)")
+    debug: bool = Field(False, description="whether to log at debug level")
     log_level: LogLevel = Field(LogLevel.INFO, description="how much Tajo logs")
     log_queries: bool = Field(
-        False, description="log SQL text (never bound values) at debug level"
+        False,
+        description="whether to log each statement's SQL text, never its bound values",
     )
 
     @field_validator(*_OPTIONAL_TEXT, mode="before")
@@ -264,7 +265,7 @@ class TajoConfig(Section):
     declared_syncs: dict[LowerName, SyncConfig] = Field(
         default_factory=dict,
         alias="syncs",
-        description="sync name (lower-case) -> query and destination list",
+        description="lower-case sync name -> query and destination list",
     )
 
     @property

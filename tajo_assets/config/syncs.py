@@ -21,7 +21,7 @@ class ListDestination(Section):
     """The Brevo list a sync fills: an existing list id, or a list by name."""
 
     list_id: PositiveNumber | None = Field(
-        None, description="id of an existing Brevo list (a positive number)"
+        None, description="the positive id of an existing Brevo list"
     )
     list_name: Text | None = Field(
         None, description="name of a Brevo list, created if missing"
