@@ -1,10 +1,13 @@
 """Fixtures shared by every test package: generated keys and free ports."""
 
+import logging
 from dataclasses import dataclass
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tajo_assets.build import TAJO_LOGGERS
 
 
 @dataclass(frozen=True)
@@ -49,3 +52,18 @@ def key_pair() -> KeyPair:
 def other_key_pair() -> KeyPair:
     """A second key, for tests where the wrong key must be refused."""
     return generate_key_pair("other-passphrase")
+
+
+@pytest.fixture(autouse=True)
+def restore_log_levels():
+    """Put back the levels of our loggers after each test.
+
+    Building definitions applies tajo.yaml's log_level to the tajo_assets
+    loggers; without this, one test's `log_level: error` would silence the
+    next test's log assertions.
+    """
+    names = ["tajo_assets", *TAJO_LOGGERS, "tajo_assets.sandbox", "httpx"]
+    levels = {name: logging.getLogger(name).level for name in names}
+    yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)

@@ -36,9 +36,6 @@ _schemas = itertools.count(1)
 
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory) -> RunningSandbox:
-    # The servers share this process with the runs; their per-request lines
-    # would otherwise land in the runs' logs.
-    logging.getLogger("tajo_assets.sandbox").setLevel(logging.WARNING)
     home = prepare_home(tmp_path_factory.mktemp("sandbox"), scale_factor=SCALE_FACTOR)
     with RunningSandbox(home) as running:
         yield running
@@ -47,6 +44,9 @@ def sandbox(tmp_path_factory) -> RunningSandbox:
 @pytest.fixture
 def sandbox_env(sandbox, monkeypatch) -> dict[str, str]:
     """Point the environment at the sandbox, with an empty Brevo account."""
+    # The servers share this process with the runs; their per-request lines
+    # would otherwise land in the runs' logs (restored after each test).
+    logging.getLogger("tajo_assets.sandbox").setLevel(logging.WARNING)
     sandbox.brevo.reset()
     environment = sandbox.environment()
     for name, value in environment.items():

@@ -83,7 +83,8 @@ def test_unknown_query_when_none_are_defined(load_error):
         pytest.param(
             "s:\n  query: customer_segments\n  destination: {list_id: 0}\n",
             "syncs.s.destination.list_id",
-            "got 0; expected a number greater than 0 (the positive id of an existing Brevo list",
+            "got 0; expected a number greater than 0 "
+            "(the positive id of an existing Brevo list",
             id="list-id-zero",
         ),
         pytest.param(
