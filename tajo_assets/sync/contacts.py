@@ -99,6 +99,10 @@ def sync_contacts(
     mapping = resolve_mapping(
         spec.mapping, result.columns, f"query {spec.query_name}", options.timezone
     )
+    if result.num_rows == 0:
+        log.info("sync %s: no rows changed; nothing to send to Brevo", spec.name)
+        report.duration_s = time.monotonic() - started
+        return report
 
     report.list_id = _destination_list_id(brevo, spec)
     report.attributes_created = _ensure_attributes(brevo, mapping)
