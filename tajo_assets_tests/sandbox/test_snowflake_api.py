@@ -144,15 +144,32 @@ def test_the_token_type_header_may_be_left_out_for_a_jwt(snowflake_api, key_pair
     assert _call(snowflake_api, token, token_type=None).status_code == 200
 
 
-@pytest.mark.parametrize("token_type", ["OAUTH", "PROGRAMMATIC_ACCESS_TOKEN"])
-def test_token_types_not_served_yet_are_refused_naming_the_accepted_one(
-    snowflake_api, token_type
+def test_an_unknown_token_type_is_refused_naming_the_accepted_ones(snowflake_api):
+    response = _call(snowflake_api, "some-opaque-token", token_type="PASSWORD")
+
+    assert response.status_code == 401
+    message = response.json()["message"]
+    assert "'PASSWORD' is not accepted" in message
+    for accepted in ("KEYPAIR_JWT", "OAUTH", "PROGRAMMATIC_ACCESS_TOKEN"):
+        assert accepted in message
+    assert "some-opaque-token" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("token_type", "message"),
+    [
+        ("OAUTH", "Invalid OAuth access token."),
+        ("PROGRAMMATIC_ACCESS_TOKEN", "Programmatic access token is invalid."),
+    ],
+)
+def test_an_opaque_token_never_issued_is_refused_with_390303(
+    snowflake_api, token_type, message
 ):
     response = _call(snowflake_api, "some-opaque-token", token_type=token_type)
 
     assert response.status_code == 401
-    assert token_type in response.json()["message"]
-    assert "KEYPAIR_JWT" in response.json()["message"]
+    assert response.json()["code"] == "390303"
+    assert response.json()["message"].startswith(message)
     assert "some-opaque-token" not in response.text
 
 
@@ -912,6 +929,26 @@ def test_the_statement_record_keeps_what_the_request_carried(snowflake_api):
     assert record.request_id == request_id
     assert record.status == StatementStatus.SUCCEEDED
     assert (record.executions, record.num_rows) == (1, 1)
+
+
+def test_session_functions_answer_from_the_request(snowflake_api):
+    body = run(
+        snowflake_api,
+        "SELECT CURRENT_USER() AS U, CURRENT_ROLE() AS R, CURRENT_WAREHOUSE() AS W, "
+        "CURRENT_DATABASE() AS D, 'CURRENT_USER()' AS LITERAL",
+        role="TAJO_ROLE",
+        warehouse="TAJO_WH",
+    )
+
+    assert body["data"] == [
+        ["TAJO_TEST", "TAJO_ROLE", "TAJO_WH", snowflake_api.database, "CURRENT_USER()"]
+    ]
+
+
+def test_without_role_and_warehouse_the_session_has_public_and_none(snowflake_api):
+    body = run(snowflake_api, "SELECT CURRENT_ROLE() AS R, CURRENT_WAREHOUSE() AS W")
+
+    assert body["data"] == [["PUBLIC", None]]
 
 
 def test_database_and_schema_set_the_context_for_unqualified_names(snowflake_api):

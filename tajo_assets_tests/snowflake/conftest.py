@@ -12,7 +12,11 @@ from dataclasses import dataclass
 import pytest
 
 from tajo_assets.sandbox.server import ServerThread
-from tajo_assets.sandbox.snowflake import SnowflakeSandbox, SnowflakeSandboxSettings
+from tajo_assets.sandbox.snowflake import (
+    Faults,
+    SnowflakeSandbox,
+    SnowflakeSandboxSettings,
+)
 from tajo_assets.snowflake import KeyPairAuth, SqlApiClient
 from tajo_assets_tests.contract import SNOWFLAKE
 from tajo_assets_tests.scripted import ScriptedServer
@@ -63,6 +67,13 @@ def traffic(sandbox) -> Iterator[None]:
     yield
     log.enabled = False
     assert SNOWFLAKE.violations(log.take()) == []
+
+
+@pytest.fixture
+def faults(sandbox) -> Iterator[Faults]:
+    """The sandbox's fault switches, cleared after the test."""
+    yield sandbox.sandbox.faults
+    sandbox.sandbox.faults.clear()
 
 
 @pytest.fixture

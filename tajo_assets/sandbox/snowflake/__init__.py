@@ -2,9 +2,15 @@
 
 from tajo_assets.sandbox.snowflake.app import SnowflakeSandbox, SnowflakeSandboxSettings
 from tajo_assets.sandbox.snowflake.auth import public_key_fingerprint
+from tajo_assets.sandbox.snowflake.faults import Fault, Faults, Hold
+from tajo_assets.sandbox.snowflake.oauth import OAuthClient
 from tajo_assets.sandbox.snowflake.statements import StatementRecord, StatementStatus
 
 __all__ = [
+    "Fault",
+    "Faults",
+    "Hold",
+    "OAuthClient",
     "SnowflakeSandbox",
     "SnowflakeSandboxSettings",
     "StatementRecord",

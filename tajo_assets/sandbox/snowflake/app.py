@@ -3,12 +3,16 @@
 Three operations, as in Snowflake's API description: submit
 (`POST /api/v2/statements`), status and partitions
 (`GET /api/v2/statements/{handle}`) and cancel
-(`POST /api/v2/statements/{handle}/cancel`). Every request is authenticated
-first; every answer is JSON in the documented shapes (`ResultSet`,
-`QueryStatus`, `QueryFailureStatus`, `CancelStatus`), and later partitions are
-gzip-compressed.
+(`POST /api/v2/statements/{handle}/cancel`), plus the OAuth token endpoint
+(`POST /oauth/token-request`). Every SQL API request is authenticated first
+(key-pair JWT, OAuth access token or programmatic access token); every answer
+is JSON in the documented shapes (`ResultSet`, `QueryStatus`,
+`QueryFailureStatus`, `CancelStatus`), and later partitions are
+gzip-compressed. Tests switch on error answers through `faults`.
 """
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +23,8 @@ from starlette.routing import Route
 
 from tajo_assets.sandbox.snowflake.auth import (
     KEYPAIR_JWT,
+    OAUTH,
+    PROGRAMMATIC_ACCESS_TOKEN,
     Authenticator,
     KeyPairJwtVerifier,
     Principal,
@@ -34,6 +40,13 @@ from tajo_assets.sandbox.snowflake.errors import (
     canceled,
     invalid_payload,
 )
+from tajo_assets.sandbox.snowflake.faults import FaultInjector, Faults
+from tajo_assets.sandbox.snowflake.oauth import (
+    TOKEN_PATH,
+    OAuthClient,
+    OAuthServer,
+    PatVerifier,
+)
 from tajo_assets.sandbox.snowflake.payload import flag, parse_submission
 from tajo_assets.sandbox.snowflake.results import ResultStore
 from tajo_assets.sandbox.snowflake.statements import (
@@ -42,6 +55,7 @@ from tajo_assets.sandbox.snowflake.statements import (
     StatementStatus,
     Submission,
 )
+from tajo_assets.sandbox.snowflake.users import UserAdmin
 from tajo_assets.sandbox.traffic import TrafficLog, TrafficRecorder
 
 
@@ -52,6 +66,11 @@ class SnowflakeSandboxSettings:
     db_path: Path | None = None  # directory of fakesnow database files; None = memory
     account: str = "SANDBOX"  # as it appears in JWT claims (upper case)
     public_keys: dict[str, str] = field(default_factory=dict)  # USER -> public PEM
+    oauth_clients: dict[str, OAuthClient] = field(default_factory=dict)  # by id
+    # USER -> programmatic access token (register_pat adds more per user)
+    programmatic_access_tokens: dict[str, str] = field(default_factory=dict)
+    oauth_token_lifetime_s: float = 600.0  # Snowflake OAuth access tokens: 10 min
+    clock: Callable[[], float] = time.time  # for token expiry (JWT, OAuth)
     sync_wait_s: float = 45.0  # a POST waits this long for a result, then 202
     # Rows per result partition: ~10,000 rows of a dozen columns is a few MB of
     # JSON, in the range of Snowflake's own partitions (up to ~12 MB).
@@ -78,28 +97,60 @@ class SnowflakeSandbox:
     """A Snowflake SQL API v2 over fakesnow; serve `app` with `ServerThread`.
 
     `statements` maps each statement handle to its `StatementRecord` (SQL text,
-    bindings, query tag, status, executions, cancels, child handles).
+    bindings, query tag, status, executions, cancels, child handles);
+    `traffic` logs exchanges when enabled; `faults` injects error answers.
     """
 
     def __init__(self, settings: SnowflakeSandboxSettings) -> None:
         self.settings = settings
         self.traffic = TrafficLog()
-        self._jwt = KeyPairJwtVerifier(settings.account)
-        for user, public_pem in settings.public_keys.items():
-            self.register_public_key(user, public_pem)
-        self._authenticator = Authenticator({KEYPAIR_JWT: self._jwt})
+        self.faults = Faults()
+        self._jwt = KeyPairJwtVerifier(settings.account, clock=settings.clock)
+        self.oauth = OAuthServer(
+            settings.account,
+            token_lifetime_s=settings.oauth_token_lifetime_s,
+            clock=settings.clock,
+        )
+        self._pats = PatVerifier(settings.account)
+        self._register_credentials(settings)
+        self._authenticator = Authenticator(
+            {
+                KEYPAIR_JWT: self._jwt,
+                OAUTH: self.oauth,
+                PROGRAMMATIC_ACCESS_TOKEN: self._pats,
+            }
+        )
         self._engine = SqlEngine(settings.db_path)
         self._statements = Statements(
             self._engine,
             ResultStore(max_results=settings.max_results, ttl_s=settings.result_ttl_s),
             partition_rows=settings.partition_rows,
+            intercept=UserAdmin(self._jwt).run,
         )
-        self.app = TrafficRecorder(self._starlette(), self.traffic)
+        self.app = TrafficRecorder(
+            FaultInjector(self._starlette(), self.faults), self.traffic
+        )
         self._closed = False
+
+    def _register_credentials(self, settings: SnowflakeSandboxSettings) -> None:
+        for user, public_pem in settings.public_keys.items():
+            self.register_public_key(user, public_pem)
+        for client_id, client in settings.oauth_clients.items():
+            self.register_oauth_client(client_id, client)
+        for user, token in settings.programmatic_access_tokens.items():
+            self.register_pat(user, token)
 
     def register_public_key(self, user: str, public_pem: str) -> None:
         """Let `user` (upper-cased) sign JWTs with the key pair of `public_pem`."""
         self._jwt.register(user, public_pem)
+
+    def register_oauth_client(self, client_id: str, client: OAuthClient) -> None:
+        """Let `client_id` get OAuth tokens for `client.user` at the token endpoint."""
+        self.oauth.register_client(client_id, client)
+
+    def register_pat(self, user: str, token: str) -> None:
+        """Accept `token` as a programmatic access token of `user` (upper-cased)."""
+        self._pats.register(user, token)
 
     @property
     def statements(self) -> dict[str, StatementRecord]:
@@ -121,6 +172,7 @@ class SnowflakeSandbox:
                 Route(
                     "/api/v2/statements/{handle}/cancel", self._cancel, methods=["POST"]
                 ),
+                Route(TOKEN_PATH, self.oauth.token_request, methods=["POST"]),
             ]
         )
 

@@ -1,9 +1,8 @@
 """Who is calling: the `Authorization` header checked as Snowflake checks it.
 
 Each token type (`X-Snowflake-Authorization-Token-Type`) has its own
-`TokenVerifier`; the `Authenticator` picks one by type. Only key-pair JWTs are
-verified today; OAuth and programmatic access tokens are refused with a message
-naming what the sandbox accepts, and plug in as further verifiers.
+`TokenVerifier`; the `Authenticator` picks one by type. Key-pair JWTs are
+verified here; OAuth access tokens and programmatic access tokens in `oauth.py`.
 
 Refusals never echo the token: they say which claim or key was wrong and how to
 fix it.
@@ -85,7 +84,10 @@ class _Jwt:
 
 
 class KeyPairJwtVerifier:
-    """Verifies RS256 key-pair JWTs against each user's registered public key.
+    """Verifies RS256 key-pair JWTs against each user's registered public keys.
+
+    A user holds up to two keys (RSA_PUBLIC_KEY and RSA_PUBLIC_KEY_2, for
+    rotation); a token signed with either is accepted.
 
     Checks, in order: shape, algorithm, `iss` (account, user, fingerprint of the
     registered key), `sub`, signature, `iat`/`exp` (not expired, lifetime at most
@@ -96,19 +98,22 @@ class KeyPairJwtVerifier:
     def __init__(self, account: str, clock: Callable[[], float] = time.time) -> None:
         self.account = account
         self._clock = clock
-        self._keys: dict[str, _RegisteredKey] = {}
+        self._keys: dict[str, dict[int, _RegisteredKey]] = {}
 
-    def register(self, user: str, public_pem: str) -> None:
-        """Register (or replace) the RSA public key of `user` (upper-cased)."""
+    def register(self, user: str, public_pem: str, slot: int = 1) -> None:
+        """Register (or replace) public key `slot` (1 or 2) of `user` (upper-cased)."""
         key = serialization.load_pem_public_key(public_pem.encode())
         if not isinstance(key, rsa.RSAPublicKey):
             raise ValueError(
                 f"the public key registered for {user.upper()} is not an RSA key; "
                 "Snowflake key-pair authentication takes RSA keys (2048 bits)"
             )
-        self._keys[user.upper()] = _RegisteredKey(
-            key, public_key_fingerprint(public_pem)
-        )
+        registered = _RegisteredKey(key, public_key_fingerprint(public_pem))
+        self._keys.setdefault(user.upper(), {})[slot] = registered
+
+    def unregister(self, user: str, slot: int = 1) -> None:
+        """Forget public key `slot` of `user`; nothing happens if it has none."""
+        self._keys.get(user.upper(), {}).pop(slot, None)
 
     def verify(self, token: str) -> Principal:
         jwt = _decode(token)
@@ -133,20 +138,22 @@ class KeyPairJwtVerifier:
         qualified_user, fingerprint = issuer.split(".SHA256:", 1)
         account, _, user = qualified_user.partition(".")
         self._check_account(account, "iss")
-        registered = self._keys.get(user)
-        if registered is None:
+        keys = list(self._keys.get(user, {}).values())
+        if not keys:
             raise jwt_invalid(
                 f"User {user!r} named in the 'iss' claim has no registered public "
                 "key in this account; register the user's key (user names are "
                 "upper-case)."
             )
-        if f"SHA256:{fingerprint}" != registered.fingerprint:
-            raise jwt_invalid(
-                f"The 'iss' claim names public key SHA256:{fingerprint}, but user "
-                f"{user}'s registered key is {registered.fingerprint}; sign with the "
-                "private key that belongs to the registered public key."
-            )
-        return user, registered
+        for registered in keys:
+            if f"SHA256:{fingerprint}" == registered.fingerprint:
+                return user, registered
+        known = " or ".join(key.fingerprint for key in keys)
+        raise jwt_invalid(
+            f"The 'iss' claim names public key SHA256:{fingerprint}, but user "
+            f"{user}'s registered key is {known}; sign with the private key that "
+            "belongs to the registered public key."
+        )
 
     def _check_account(self, account: str, claim: str) -> None:
         if account != self.account:

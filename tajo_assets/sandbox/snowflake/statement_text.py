@@ -7,6 +7,7 @@ comment is never mistaken for syntax.
 """
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -104,6 +105,39 @@ def find_placeholders(statement: str) -> Placeholders:
     return Placeholders("none", (), named)
 
 
+def fill_session_functions(statement: str, values: Mapping[str, str | None]) -> str:
+    """`statement` with each `NAME()` of `values` replaced by its value as a literal.
+
+    For the session functions DuckDB lacks or answers for itself
+    (CURRENT_USER(), CURRENT_ROLE(), CURRENT_WAREHOUSE()); None becomes NULL.
+    Calls inside string literals, quoted identifiers and comments are left
+    alone, since they are not tokens of their own.
+    """
+    try:
+        tokens = _DIALECT.tokenize(statement)
+    except TokenError:
+        return statement
+    pieces, copied = [], 0
+    for index, token in enumerate(tokens[:-2]):
+        name = token.text.upper()
+        opening, closing = tokens[index + 1], tokens[index + 2]
+        if (
+            name in values
+            and token.token_type != TokenType.STRING
+            and opening.token_type == TokenType.L_PAREN
+            and closing.token_type == TokenType.R_PAREN
+        ):
+            pieces += [statement[copied : token.start], _literal(values[name])]
+            copied = closing.end + 1
+    return "".join(pieces) + statement[copied:]
+
+
+def _literal(value: str | None) -> str:
+    if value is None:
+        return "NULL"
+    return "'" + value.replace("'", "''") + "'"
+
+
 def system_wait_seconds(statement: str) -> float | None:
     """Seconds of `SELECT|CALL SYSTEM$WAIT(n [, 'unit'])`, else None.
 
@@ -137,7 +171,7 @@ def restricted_command(statement: str, *, in_multi_statement: bool) -> str | Non
     PUT and GET are never allowed; transaction control, USE, ALTER SESSION and
     session variables only inside a multi-statement request.
     """
-    words = tuple(_leading_words(statement, 2))
+    words = tuple(leading_words(statement, 2))
     for table in (_NEVER,) if in_multi_statement else (_NEVER, _SESSION_ONLY):
         for prefix, name in table.items():
             if words[: len(prefix)] == prefix:
@@ -169,7 +203,7 @@ def public_schema_of_new_database(statement: str) -> str | None:
     return exp.Create(this=schema, kind="SCHEMA", exists=True).sql(dialect=_DIALECT)
 
 
-def _leading_words(statement: str, count: int) -> list[str]:
+def leading_words(statement: str, count: int) -> list[str]:
     try:
         tokens: list[Token] = _DIALECT.tokenize(statement)
     except TokenError:

@@ -5,6 +5,8 @@ bindings, commands the SQL API refuses), starts a worker thread per request,
 enforces `timeout`, cancels on request, and keeps a `StatementRecord` per
 handle for tests to inspect: the SQL, the bindings, the query tag, how often it
 ran and whether it was cancelled. Finished results go to a `ResultStore`.
+Statements DuckDB cannot run (user and role DDL) are answered by `intercept`;
+session functions (CURRENT_USER() and others) are answered from the request.
 """
 
 import asyncio
@@ -14,6 +16,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -47,6 +50,7 @@ from tajo_assets.sandbox.snowflake.results import (
     store_result,
 )
 from tajo_assets.sandbox.snowflake.statement_text import (
+    fill_session_functions,
     find_placeholders,
     restricted_command,
     split_statements,
@@ -161,8 +165,11 @@ class Statements:
         *,
         partition_rows: int,
         max_records: int = 10_000,
+        intercept: Callable[[str], Execution | None] = lambda statement: None,
     ) -> None:
+        """`intercept` answers statements DuckDB cannot run (None: not one)."""
         self._engine = engine
+        self._intercept = intercept
         self._results = results
         self._partition_rows = partition_rows
         self._max_records = max_records
@@ -335,8 +342,11 @@ class Statements:
         self, run: _Running, submission: Submission, plan: _Plan, session
     ) -> None:
         run.record.executions += 1
-        execution = session.run(
-            plan.statements[0], plan.parameter_rows, run.cancellation
+        statement = plan.statements[0]
+        execution = self._intercept(statement) or session.run(
+            _with_session_values(statement, submission),
+            plan.parameter_rows,
+            run.cancellation,
         )
         stored = self._store(run.record, execution, nullable=submission.nullable)
         self._finish(run.record, stored=stored, started=run.started)
@@ -353,7 +363,9 @@ class Statements:
             try:
                 child.executions += 1
                 _refuse_restricted(text, in_multi_statement=True)
-                execution = session.run(text, [[]], run.cancellation)
+                execution = self._intercept(text) or session.run(
+                    _with_session_values(text, submission), [[]], run.cancellation
+                )
             except StatementFailed as failure:
                 self._finish(child, failure=failure, started=started)
                 raise _multi_failure(
@@ -428,6 +440,22 @@ def _plan(submission: Submission, statements: list[str]) -> _Plan:
     placeholders = find_placeholders(statements[0])
     rows = statement_parameters(submission.bindings or {}, placeholders)
     return _Plan(statements, rows)
+
+
+def _with_session_values(statement: str, submission: Submission) -> str:
+    """Answer CURRENT_USER() and friends from the request, as Snowflake does.
+
+    Without a role in the request Snowflake uses the user's default role; the
+    sandbox's users have none set, so it is PUBLIC.
+    """
+    return fill_session_functions(
+        statement,
+        {
+            "CURRENT_USER": submission.user,
+            "CURRENT_ROLE": submission.role or "PUBLIC",
+            "CURRENT_WAREHOUSE": submission.warehouse,
+        },
+    )
 
 
 def _refuse_restricted(statement: str, *, in_multi_statement: bool) -> None:
