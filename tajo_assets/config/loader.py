@@ -16,7 +16,13 @@ from pydantic import ValidationError
 from tajo_assets.config.document import YamlDocument, read_document
 from tajo_assets.config.env import Interpolated, interpolate
 from tajo_assets.config.errors import ConfigError, ConfigProblem, Location
-from tajo_assets.config.model import DEFAULT_USER_VAR, SECRET_PATHS, TajoConfig
+from tajo_assets.config.model import (
+    DEFAULT_USER_VAR,
+    SECRET_PATHS,
+    AuthMethod,
+    SnowflakeConnector,
+    TajoConfig,
+)
 from tajo_assets.config.secrets import unset_variable_message
 from tajo_assets.config.translate import translate
 
@@ -129,13 +135,7 @@ def _required_variables(config: TajoConfig) -> Iterator[_VariableUse]:
     snowflake, brevo = config.snowflake, config.brevo
     if snowflake.enabled:
         at = ("connectors", "snowflake")
-        auth_written = "auth" in snowflake.model_fields_set
-        key_written = auth_written and "private_key" in snowflake.auth.model_fields_set
-        yield _VariableUse(
-            (*at, "auth", "private_key"),
-            snowflake.auth.private_key.env_var,
-            key_written,
-        )
+        yield from _auth_variables(snowflake, at)
         if snowflake.user is None:
             yield _VariableUse((*at, "user"), DEFAULT_USER_VAR, False)
     brevo_written = "brevo" in config.connectors.model_fields_set
@@ -143,6 +143,23 @@ def _required_variables(config: TajoConfig) -> Iterator[_VariableUse]:
     yield _VariableUse(
         ("connectors", "brevo", "api_key"), brevo.api_key.env_var, key_written
     )
+
+
+def _auth_variables(
+    snowflake: SnowflakeConnector, at: Location
+) -> Iterator[_VariableUse]:
+    """The secret variables of the auth method in use (OAuth's and PAT's written)."""
+    auth = snowflake.auth
+    if auth.method == AuthMethod.KEY_PAIR:
+        auth_written = "auth" in snowflake.model_fields_set
+        key_written = auth_written and "private_key" in auth.model_fields_set
+        yield _VariableUse(
+            (*at, "auth", "private_key"), auth.private_key.env_var, key_written
+        )
+    for name in ("client_secret", "token"):
+        reference = getattr(auth, name)
+        if reference is not None:
+            yield _VariableUse((*at, "auth", name), reference.env_var, True)
 
 
 def _without_unset_passphrase(config: TajoConfig, env: Mapping[str, str]) -> TajoConfig:

@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from pydantic import Field, field_validator, model_validator
 
+from tajo_assets.config.checks import ChecksConfig
 from tajo_assets.config.errors import Location, problems_found
 from tajo_assets.config.fields import (
     AccountName,
@@ -25,6 +26,7 @@ from tajo_assets.config.fields import (
     WholeNumber,
 )
 from tajo_assets.config.mapping import DEFAULT_FIELD_MAPPING, FieldMapping
+from tajo_assets.config.models import ModelsConfig
 from tajo_assets.config.secrets import SecretRef, secret_field
 from tajo_assets.config.section import Section
 from tajo_assets.config.syncs import (
@@ -38,6 +40,8 @@ from tajo_assets.config.syncs import (
 DEFAULT_PRIVATE_KEY_VAR = "SNOWFLAKE_PRIVATE_KEY"
 DEFAULT_PASSPHRASE_VAR = "SNOWFLAKE_PRIVATE_KEY_PASSPHRASE"  # noqa: S105 (a name)
 DEFAULT_USER_VAR = "SNOWFLAKE_USER"
+DEFAULT_OAUTH_SECRET_VAR = "SNOWFLAKE_OAUTH_CLIENT_SECRET"  # noqa: S105 (a name)
+DEFAULT_PAT_VAR = "SNOWFLAKE_PAT"
 DEFAULT_BREVO_API_KEY_VAR = "BREVO_API_KEY"
 MAX_STATEMENT_TIMEOUT_S = 172_800
 
@@ -46,6 +50,8 @@ MAX_STATEMENT_TIMEOUT_S = 172_800
 SECRET_PATHS: tuple[Location, ...] = (
     ("connectors", "snowflake", "auth", "private_key"),
     ("connectors", "snowflake", "auth", "private_key_passphrase"),
+    ("connectors", "snowflake", "auth", "client_secret"),
+    ("connectors", "snowflake", "auth", "token"),
     ("connectors", "brevo", "api_key"),
 )
 
@@ -57,19 +63,46 @@ PassphraseRef = secret_field(
 BrevoApiKeyRef = secret_field("api_key", DEFAULT_BREVO_API_KEY_VAR, "Brevo API key")
 
 
+OAuthSecretRef = secret_field(
+    "client_secret", DEFAULT_OAUTH_SECRET_VAR, "OAuth client secret"
+)
+PatRef = secret_field("token", DEFAULT_PAT_VAR, "programmatic access token")
+
+
 class AuthMethod(StrEnum):
     KEY_PAIR = "key_pair"
+    OAUTH = "oauth"
+    PAT = "pat"
 
 
-class KeyPairAuth(Section):
-    """Key-pair authentication: a JWT signed with a private key from the environment.
+# The settings each method reads; any other written setting is a mistake.
+_AUTH_SETTINGS = {
+    AuthMethod.KEY_PAIR: ("private_key", "private_key_passphrase"),
+    AuthMethod.OAUTH: ("client_id", "client_secret", "token_url", "scope"),
+    AuthMethod.PAT: ("token",),
+}
+_AUTH_REQUIRED = {
+    AuthMethod.OAUTH: {
+        "client_id": "client_id: ${SNOWFLAKE_OAUTH_CLIENT_ID}",
+        "client_secret": f"client_secret: ${{{DEFAULT_OAUTH_SECRET_VAR}}}",
+    },
+    AuthMethod.PAT: {"token": f"token: ${{{DEFAULT_PAT_VAR}}}"},
+}
 
-    `private_key_passphrase` is optional: `load_config` leaves it None when its
-    variable is unset, so a set reference always names a variable to read.
+
+class SnowflakeAuth(Section):
+    """How Tajo signs in to Snowflake: key pair (default), OAuth or a PAT.
+
+    One flat section rather than one per method, so every key has one place
+    for error messages; `_settings_of_method` refuses settings of another
+    method and asks for the ones the method needs. `private_key_passphrase`
+    is optional: `load_config` leaves it None when its variable is unset, so
+    a set reference always names a variable to read.
     """
 
     method: AuthMethod = Field(
-        AuthMethod.KEY_PAIR, description="how Tajo signs in to Snowflake"
+        AuthMethod.KEY_PAIR,
+        description="how Tajo signs in to Snowflake: key_pair, oauth or pat",
     )
     private_key: PrivateKeyRef = Field(
         SecretRef(env_var=DEFAULT_PRIVATE_KEY_VAR),
@@ -79,6 +112,52 @@ class KeyPairAuth(Section):
         SecretRef(env_var=DEFAULT_PASSPHRASE_VAR),
         description="${VARIABLE} holding the passphrase of an encrypted private key",
     )
+    client_id: Text | None = Field(
+        None, description="OAuth client id (method oauth); may be a ${VARIABLE}"
+    )
+    client_secret: OAuthSecretRef | None = Field(
+        None, description="${VARIABLE} holding the OAuth client secret"
+    )
+    token_url: BaseUrl | None = Field(
+        None,
+        description="OAuth token endpoint; default: <base_url>/oauth/token-request "
+        "(Snowflake's own); set it for an external identity provider",
+    )
+    scope: Text | None = Field(
+        None, description="OAuth scope; default: session:role:<role> when role is set"
+    )
+    token: PatRef | None = Field(
+        None, description="${VARIABLE} holding the programmatic access token"
+    )
+
+    @model_validator(mode="after")
+    def _settings_of_method(self) -> "SnowflakeAuth":
+        own = _AUTH_SETTINGS[self.method]
+        problems = [
+            ((name,), _other_method_setting(name, self.method))
+            for name in sorted(self.model_fields_set - {"method", *own})
+        ]
+        problems += [
+            ((name,), f"missing; method {self.method} needs it, e.g. {example}")
+            for name, example in _AUTH_REQUIRED.get(self.method, {}).items()
+            if getattr(self, name) is None
+        ]
+        if problems:
+            raise problems_found(problems)
+        return self
+
+
+def _other_method_setting(name: str, method: AuthMethod) -> str:
+    owner = next(m for m, names in _AUTH_SETTINGS.items() if name in names)
+    return (
+        f"{name} is a setting of method {owner}, but method is {method}; remove "
+        f"it, or set method: {owner}"
+    )
+
+
+class Transport(StrEnum):
+    SQL_API = "sql_api"
+    CONNECTOR = "connector"
 
 
 class SyncFlags(Section):
@@ -141,9 +220,18 @@ class SnowflakeConnector(Section):
         description="account name for the key-pair JWT when it differs from the "
         "documented rule (some accounts need their locator, e.g. XY12345)",
     )
-    auth: KeyPairAuth = Field(
-        default_factory=KeyPairAuth,
-        description="method: key_pair with private_key: ${SNOWFLAKE_PRIVATE_KEY}",
+    auth: SnowflakeAuth = Field(
+        default_factory=SnowflakeAuth,
+        description="method: key_pair with private_key: ${SNOWFLAKE_PRIVATE_KEY}, "
+        "oauth with client_id and client_secret, or pat with token",
+    )
+    transport: Transport = Field(
+        Transport.SQL_API,
+        description="how Tajo runs SQL: sql_api (the SQL API over HTTPS) or "
+        "connector (Snowflake's Python connector through dagster-snowflake)",
+    )
+    fetch_rows: WholeNumber = Field(
+        10_000, ge=1, description="rows read per batch by the connector transport"
     )
     base_url: BaseUrl | None = Field(
         None,
@@ -202,17 +290,28 @@ class SnowflakeConnector(Section):
 
     @model_validator(mode="after")
     def _account_when_enabled(self) -> "SnowflakeConnector":
+        problems: list[tuple[Location, str]] = []
         if self.enabled and self.account is None:
-            raise problems_found(
-                [
-                    (
-                        ("account",),
-                        "missing; set your Snowflake account, e.g. account: "
-                        '"myorg-myaccount.snowflakecomputing.com", or set '
-                        "enabled: false",
-                    )
-                ]
+            problems.append(
+                (
+                    ("account",),
+                    "missing; set your Snowflake account, e.g. account: "
+                    '"myorg-myaccount.snowflakecomputing.com", or set '
+                    "enabled: false",
+                )
             )
+        if self.transport == Transport.CONNECTOR and self.base_url is not None:
+            # The connector finds its host from the account; a SQL API address
+            # (the local sandbox's, say) means nothing to it.
+            problems.append(
+                (
+                    ("base_url",),
+                    "applies to the sql_api transport only; remove it or set "
+                    "transport: sql_api",
+                )
+            )
+        if problems:
+            raise problems_found(problems)
         return self
 
 
@@ -266,6 +365,14 @@ class TajoConfig(Section):
         default_factory=dict,
         alias="syncs",
         description="lower-case sync name -> query and destination list",
+    )
+    models: ModelsConfig | None = Field(
+        None, description="warehouse models (RFM, segments); absent means none"
+    )
+    checks: ChecksConfig = Field(
+        default_factory=ChecksConfig,
+        description="thresholds of the checks that gate each Brevo sync: "
+        "max_null_keys, max_duplicate_keys, min_valid_email_rate, max_row_count_drop",
     )
 
     @property

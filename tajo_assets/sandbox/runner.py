@@ -14,7 +14,11 @@ from pathlib import Path
 
 from tajo_assets.sandbox.brevo import BrevoSandbox, BrevoSandboxSettings
 from tajo_assets.sandbox.server import ServerThread
-from tajo_assets.sandbox.snowflake import SnowflakeSandbox, SnowflakeSandboxSettings
+from tajo_assets.sandbox.snowflake import (
+    OAuthClient,
+    SnowflakeSandbox,
+    SnowflakeSandboxSettings,
+)
 from tajo_assets.sandbox.warehouse import generate_sample_warehouse
 from tajo_assets.snowflake.keys import generate_key_pair
 
@@ -23,6 +27,11 @@ log = logging.getLogger("tajo_assets.sandbox")
 DEFAULT_HOME = Path(".tajo_sandbox")
 ACCOUNT = "SANDBOX"
 USER = "TAJO_INTEGRATION"
+# Bump when the sample warehouse's tables change, so old homes get rebuilt.
+# 2: contacts in CUSTOMERS, segments built by the project's models.
+WAREHOUSE_LAYOUT = "2"
+# Roles the sandbox's OAuth client may ask for (scope session:role:<ROLE>).
+SANDBOX_ROLES = ("TAJO_ROLE", "PUBLIC")
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,10 @@ class SandboxHome:
         return self.root / "warehouse"
 
     @property
+    def layout_path(self) -> Path:
+        return self.warehouse_dir / "LAYOUT"
+
+    @property
     def cache_dir(self) -> Path:
         return self.root / "cache"
 
@@ -66,10 +79,12 @@ def prepare_home(
     """Create keys and the sample warehouse if missing (or anew with `fresh`).
 
     `fresh` also empties the Dagster home and the sync state, so the next run
-    starts from nothing, as on a new machine.
+    starts from nothing, as on a new machine. A warehouse built by an older
+    version of the sandbox (another `WAREHOUSE_LAYOUT`) is rebuilt too: the
+    models need the inputs of the current layout.
     """
     home = SandboxHome(root.resolve())
-    if fresh:
+    if fresh or not _current_layout(home):
         for path in (home.warehouse_dir, home.dagster_home):
             shutil.rmtree(path, ignore_errors=True)
     _ensure_credentials(home)
@@ -78,9 +93,18 @@ def prepare_home(
         sample = generate_sample_warehouse(
             home.warehouse_dir, scale_factor=scale_factor, cache_dir=home.cache_dir
         )
+        home.layout_path.write_text(f"{WAREHOUSE_LAYOUT}\n")
         log.info("sample warehouse ready: %s", sample)
     home.dagster_home.mkdir(parents=True, exist_ok=True)
     return home
+
+
+def _current_layout(home: SandboxHome) -> bool:
+    """True when there is no warehouse yet, or one of the current layout."""
+    if not home.warehouse_dir.exists():
+        return True
+    path = home.layout_path
+    return path.exists() and path.read_text().strip() == WAREHOUSE_LAYOUT
 
 
 def _ensure_credentials(home: SandboxHome) -> None:
@@ -113,6 +137,7 @@ class RunningSandbox:
                 public_keys={USER: home.public_key_path.read_text()},
             )
         )
+        self._register_other_credentials()
         self.brevo = BrevoSandbox(BrevoSandboxSettings(api_keys={self.brevo_api_key}))
         self._servers = [
             ServerThread(self.snowflake.app, snowflake_port, name="snowflake-sandbox"),
@@ -143,12 +168,29 @@ class RunningSandbox:
         self.snowflake.close()
         log.info("sandbox stopped")
 
+    def _register_other_credentials(self) -> None:
+        """An OAuth client and a PAT for USER, new each start, to try those methods.
+
+        Key pair stays the demo's method; these are exported by `environment()`.
+        """
+        self.oauth_client_id = "tajo-sandbox"
+        self._oauth_client_secret = secrets.token_urlsafe(24)
+        self._pat = f"sandbox-pat-{secrets.token_urlsafe(24)}"
+        self.snowflake.register_oauth_client(
+            self.oauth_client_id,
+            OAuthClient(self._oauth_client_secret, USER, SANDBOX_ROLES),
+        )
+        self.snowflake.register_pat(USER, self._pat)
+
     def environment(self) -> dict[str, str]:
         """Variables that point tajo.yaml and Dagster at this sandbox."""
         return {
             "SNOWFLAKE_ACCOUNT": ACCOUNT.lower(),
             "SNOWFLAKE_USER": USER,
             "SNOWFLAKE_PRIVATE_KEY": self.home.private_key_path.read_text(),
+            "SNOWFLAKE_OAUTH_CLIENT_ID": self.oauth_client_id,
+            "SNOWFLAKE_OAUTH_CLIENT_SECRET": self._oauth_client_secret,
+            "SNOWFLAKE_PAT": self._pat,
             "SNOWFLAKE_BASE_URL": self.snowflake_url,
             "BREVO_API_KEY": self.brevo_api_key,
             "BREVO_BASE_URL": self.brevo_url,

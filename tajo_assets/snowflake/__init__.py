@@ -1,4 +1,4 @@
-"""Snowflake through its SQL API v2: key-pair auth, typed streaming results.
+"""Snowflake through its SQL API v2: key-pair, OAuth or PAT auth, typed results.
 
 `SnowflakeSqlApiResource` is the Dagster resource; its `get_client()` yields a
 `SqlApiClient` whose `execute()` returns a `StatementResult` that streams decoded
@@ -9,6 +9,8 @@ from tajo_assets.snowflake.auth import (
     AccountIdentifier,
     Auth,
     KeyPairAuth,
+    OAuthClientCredentialsAuth,
+    ProgrammaticAccessTokenAuth,
     resolve_base_url,
 )
 from tajo_assets.snowflake.bindings import BoundStatement, bind, placeholder_names
@@ -16,6 +18,10 @@ from tajo_assets.snowflake.client import (
     MultiStatementResult,
     SqlApiClient,
     StatementResult,
+)
+from tajo_assets.snowflake.connector import (
+    SnowflakeConnectorClient,
+    SnowflakeConnectorResource,
 )
 from tajo_assets.snowflake.decode import Column
 from tajo_assets.snowflake.errors import (
@@ -29,6 +35,7 @@ from tajo_assets.snowflake.errors import (
     SnowflakeUnavailableError,
 )
 from tajo_assets.snowflake.resource import SnowflakeSqlApiResource
+from tajo_assets.snowflake.transport import SnowflakeTransport
 
 __all__ = [
     "AccountIdentifier",
@@ -37,14 +44,19 @@ __all__ = [
     "Column",
     "KeyPairAuth",
     "MultiStatementResult",
+    "OAuthClientCredentialsAuth",
+    "ProgrammaticAccessTokenAuth",
     "SnowflakeAuthError",
     "SnowflakeConfigurationError",
+    "SnowflakeConnectorClient",
+    "SnowflakeConnectorResource",
     "SnowflakeError",
     "SnowflakeRequestError",
     "SnowflakeResponseError",
     "SnowflakeSqlApiResource",
     "SnowflakeStatementError",
     "SnowflakeTimeoutError",
+    "SnowflakeTransport",
     "SnowflakeUnavailableError",
     "SqlApiClient",
     "StatementResult",

@@ -1,12 +1,16 @@
-"""Key-pair authentication for the SQL API: account identifiers, base URLs and JWTs.
+"""Credentials for the SQL API, account identifiers and base URLs.
 
-The JWT is signed with `cryptography` alone (RS256). Its claims follow Snowflake's
-key-pair documentation: `iss = ACCOUNT.USER.SHA256:<fingerprint>`,
-`sub = ACCOUNT.USER`, `iat`, `exp` at most one hour later, where ACCOUNT is the
-account identifier in upper case, without region, with periods turned to hyphens.
+Three kinds of credential implement the `Auth` protocol the client uses:
 
-Other kinds of credentials (OAuth, programmatic access tokens) fit the same
-`Auth` protocol that the client uses.
+- `KeyPairAuth`: a JWT signed with `cryptography` alone (RS256). Its claims
+  follow Snowflake's key-pair documentation: `iss =
+  ACCOUNT.USER.SHA256:<fingerprint>`, `sub = ACCOUNT.USER`, `iat`, `exp` at
+  most one hour later, where ACCOUNT is the account identifier in upper case,
+  without region, with periods turned to hyphens.
+- `OAuthClientCredentialsAuth`: an OAuth 2.0 access token from a token
+  endpoint (Snowflake's own `/oauth/token-request` or an external IdP),
+  obtained with the client credentials grant.
+- `ProgrammaticAccessTokenAuth`: a programmatic access token (PAT).
 """
 
 import base64
@@ -25,7 +29,13 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from tajo_assets.snowflake.errors import SnowflakeConfigurationError
+from tajo_assets.snowflake.errors import (
+    SnowflakeAuthError,
+    SnowflakeConfigurationError,
+    SnowflakeError,
+    SnowflakeResponseError,
+    SnowflakeUnavailableError,
+)
 
 HOST_SUFFIX = ".snowflakecomputing.com"
 DEFAULT_LIFETIME = timedelta(minutes=59)
@@ -124,17 +134,25 @@ def resolve_base_url(account: str, base_url: str | None = None) -> str:
     """
     if base_url is None or not base_url.strip():
         return AccountIdentifier.parse(account).url
+    return _https_url(
+        base_url,
+        "base_url",
+        "use https://<account>.snowflakecomputing.com, or leave base_url empty",
+    )
+
+
+def _https_url(text: str, setting: str, advice: str) -> str:
+    """`text` as an https URL (http only on loopback), without a trailing /."""
     try:
-        url = httpx.URL(base_url.strip())
+        url = httpx.URL(text.strip())
     except httpx.InvalidURL:
         url = httpx.URL()
     loopback = url.host in LOOPBACK_HOSTS
     if url.host and (url.scheme == "https" or (url.scheme == "http" and loopback)):
         return str(url).rstrip("/")
     raise SnowflakeConfigurationError(
-        f"base_url {base_url!r} is not an https URL",
-        advice="use https://<account>.snowflakecomputing.com, or leave base_url "
-        "empty; plain http is allowed only for 127.0.0.1 or localhost",
+        f"{setting} {text!r} is not an https URL",
+        advice=f"{advice}; plain http is allowed only for 127.0.0.1 or localhost",
     )
 
 
@@ -219,7 +237,53 @@ def public_key_fingerprint(public_key) -> str:
     return "SHA256:" + base64.b64encode(hashlib.sha256(der).digest()).decode()
 
 
-class KeyPairAuth:
+def _bearer_headers(token: str, token_type: str) -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {token}",
+        "X-Snowflake-Authorization-Token-Type": token_type,
+    }
+
+
+class _ExpiringToken:
+    """A token cached until shortly before it expires; thread-safe.
+
+    Subclasses set `token_type` and `_renew_before_s` and make a new token in
+    `_new_token(now)`, returning it with its expiry (seconds since the epoch).
+    The token is renewed `_renew_before_s` (or a quarter of its lifetime, if
+    shorter) before it expires; `renew()` (called once on a 401) forgets it.
+    """
+
+    token_type = ""
+    _renew_before_s = 0.0
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._renew_at = 0.0
+
+    def _new_token(self, now: float) -> tuple[str, float]:
+        raise NotImplementedError
+
+    def token(self) -> str:
+        """A current token, made anew only when the cached one nears expiry."""
+        with self._lock:
+            now = self._clock()
+            if self._token is None or now >= self._renew_at:
+                self._token, expires_at = self._new_token(now)
+                margin = min(self._renew_before_s, (expires_at - now) / 4)
+                self._renew_at = expires_at - margin
+            return self._token
+
+    def renew(self) -> None:
+        with self._lock:
+            self._token = None
+
+    def headers(self) -> dict[str, str]:
+        return _bearer_headers(self.token(), self.token_type)
+
+
+class KeyPairAuth(_ExpiringToken):
     """Signs and caches the key-pair JWT for one user of one account.
 
     The token is reused until `RENEW_BEFORE_EXPIRY` (or a quarter of its
@@ -228,6 +292,7 @@ class KeyPairAuth:
     """
 
     token_type = "KEYPAIR_JWT"  # noqa: S105 - the header value, not a secret
+    _renew_before_s = RENEW_BEFORE_EXPIRY.total_seconds()
 
     def __init__(
         self,
@@ -250,10 +315,7 @@ class KeyPairAuth:
         self._lifetime_s = _lifetime_seconds(lifetime)
         self._private_key = load_private_key(private_key_pem, passphrase)
         self.fingerprint = public_key_fingerprint(self._private_key.public_key())
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._token: str | None = None
-        self._renew_at = 0.0
+        super().__init__(clock)
 
     def __repr__(self) -> str:
         return (
@@ -272,25 +334,9 @@ class KeyPairAuth:
             "exp": issued_at + self._lifetime_s,
         }
 
-    def token(self) -> str:
-        """A valid JWT, signed anew only when the cached one is close to expiry."""
-        with self._lock:
-            now = self._clock()
-            if self._token is None or now >= self._renew_at:
-                self._token = _sign_jwt(self._private_key, self.claims(now))
-                margin = min(RENEW_BEFORE_EXPIRY.total_seconds(), self._lifetime_s / 4)
-                self._renew_at = int(now) + self._lifetime_s - margin
-            return self._token
-
-    def renew(self) -> None:
-        with self._lock:
-            self._token = None
-
-    def headers(self) -> dict[str, str]:
-        return {
-            "Authorization": f"Bearer {self.token()}",
-            "X-Snowflake-Authorization-Token-Type": self.token_type,
-        }
+    def _new_token(self, now: float) -> tuple[str, float]:
+        claims = self.claims(now)
+        return _sign_jwt(self._private_key, claims), float(claims["exp"])
 
     def describe(self) -> str:
         return f"the key pair of user {self.user} for account {self.account}"
@@ -326,3 +372,185 @@ def _sign_jwt(private_key: rsa.RSAPrivateKey, claims: dict[str, object]) -> str:
 
 def _base64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+# An OAuth token is fetched anew this long (or a quarter of its lifetime, if
+# shorter) before it expires.
+OAUTH_RENEW_BEFORE_EXPIRY_S = 60.0
+OAUTH_TOKEN_PATH = "/oauth/token-request"  # noqa: S105 - a path, not a secret
+
+
+def default_oauth_token_url(base_url: str) -> str:
+    """Snowflake's own token endpoint for the SQL API at `base_url`."""
+    return f"{base_url.rstrip('/')}{OAUTH_TOKEN_PATH}"
+
+
+def role_scope(role: str | None) -> str | None:
+    """The OAuth scope that asks for a session in `role` (None: no scope)."""
+    return f"session:role:{role}" if role else None
+
+
+class OAuthClientCredentialsAuth(_ExpiringToken):
+    """An OAuth 2.0 access token from the client credentials grant, cached.
+
+    The token is requested from `token_url` (form fields grant_type,
+    client_id, client_secret and scope) and reused until shortly before its
+    `expires_in`; `renew()` (called once on a 401) forgets it. Thread-safe.
+    Raises SnowflakeAuthError when the endpoint refuses the client (naming the
+    client id, never the secret), SnowflakeUnavailableError when it cannot be
+    reached. The secret and the token never appear in repr, logs or errors.
+    """
+
+    token_type = "OAUTH"  # noqa: S105 - the header value, not a secret
+    _renew_before_s = OAUTH_RENEW_BEFORE_EXPIRY_S
+
+    def __init__(
+        self,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        scope: str | None = None,
+        *,
+        http_timeout_s: float = 30.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not client_id or not client_id.strip():
+            raise SnowflakeConfigurationError(
+                "oauth client_id is empty; set the OAuth client's id"
+            )
+        if not client_secret:
+            raise SnowflakeConfigurationError(
+                f"the client secret of OAuth client {client_id!r} is empty",
+                advice="set client_secret to the variable holding the secret",
+            )
+        self.token_url = _https_url(
+            token_url, "oauth token_url", "use the https URL of the token endpoint"
+        )
+        self.client_id = client_id.strip()
+        self.scope = scope
+        self._client_secret = client_secret
+        self._http_timeout_s = http_timeout_s
+        super().__init__(clock)
+
+    def __repr__(self) -> str:
+        return (
+            f"OAuthClientCredentialsAuth(token_url={self.token_url!r}, "
+            f"client_id={self.client_id!r}, scope={self.scope!r})"
+        )
+
+    def _new_token(self, now: float) -> tuple[str, float]:
+        token, lifetime_s = self._request_token()
+        return token, now + lifetime_s
+
+    def describe(self) -> str:
+        return f"the OAuth token of client {self.client_id}"
+
+    def advice(self) -> str:
+        return (
+            f"check that OAuth client {self.client_id} may sign in to this "
+            "account (its security integration is enabled), that the token "
+            f"comes from the right endpoint ({self.token_url}), and that the "
+            "scope's role is granted to its user"
+        )
+
+    def _request_token(self) -> tuple[str, float]:
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": self.client_id,
+            "client_secret": self._client_secret,
+        }
+        if self.scope:
+            form["scope"] = self.scope
+        try:
+            response = httpx.post(
+                self.token_url,
+                data=form,
+                headers={"Accept": "application/json"},
+                timeout=self._http_timeout_s,
+            )
+        except httpx.HTTPError as error:
+            raise SnowflakeUnavailableError(
+                type(error).__name__,
+                summary=f"the OAuth token endpoint {self.token_url} did not answer",
+                advice="check oauth token_url and the network",
+            ) from error
+        return self._read_token(response)
+
+    def _read_token(self, response: httpx.Response) -> tuple[str, float]:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        body = body if isinstance(body, dict) else {}
+        if response.status_code != 200:
+            raise self._refused(response.status_code, body)
+        token, expires_in = body.get("access_token"), body.get("expires_in", 600)
+        if not isinstance(token, str) or not token:
+            raise SnowflakeResponseError(
+                "the answer has no access_token",
+                summary=f"the OAuth token endpoint {self.token_url} answered oddly",
+                http_status=response.status_code,
+                advice="check that oauth token_url is a token endpoint",
+            )
+        lifetime = float(expires_in) if isinstance(expires_in, int | float) else 600
+        return token, max(lifetime, 1.0)
+
+    def _refused(self, status: int, body: dict) -> SnowflakeError:
+        # error and error_description are RFC 6749's; they never hold the secret.
+        reason = " ".join(
+            str(body[key]) for key in ("error", "error_description") if body.get(key)
+        )
+        fields = {"message": reason or f"HTTP {status}", "http_status": status}
+        if status >= 500 or status == 429:
+            return SnowflakeUnavailableError(
+                **fields,
+                summary=f"the OAuth token endpoint {self.token_url} failed",
+                advice="try again later",
+            )
+        return SnowflakeAuthError(
+            **fields,
+            summary=f"the OAuth token endpoint {self.token_url} refused client "
+            f"{self.client_id}",
+            advice="check the client id, the client secret in its environment "
+            f"variable, and the scope ({self.scope or 'none'}): its role must be "
+            "one the client may use",
+        )
+
+
+class ProgrammaticAccessTokenAuth:
+    """A programmatic access token (PAT) of one user, sent as it is.
+
+    Nothing to renew: a PAT lives until it expires or is rotated, then
+    Snowflake refuses it (401) and a new one must be set. Never in repr.
+    """
+
+    token_type = "PROGRAMMATIC_ACCESS_TOKEN"  # noqa: S105 - the header value
+
+    def __init__(self, user: str, token: str) -> None:
+        if not token or not token.strip():
+            raise SnowflakeConfigurationError(
+                "the programmatic access token is empty",
+                advice="set token to the variable holding the user's PAT",
+            )
+        self.user = (user or "").strip().upper()
+        self._token = token.strip()
+
+    def __repr__(self) -> str:
+        return f"ProgrammaticAccessTokenAuth(user={self.user!r})"
+
+    def renew(self) -> None:
+        """Nothing to do: the same token is all there is."""
+
+    def headers(self) -> dict[str, str]:
+        return _bearer_headers(self._token, self.token_type)
+
+    def describe(self) -> str:
+        return f"the programmatic access token of user {self.user or '(unnamed)'}"
+
+    def advice(self) -> str:
+        return (
+            "check that the token has not expired or been rotated (SHOW USER "
+            "PROGRAMMATIC ACCESS TOKENS lists them), that it belongs to this "
+            "account, and that a network policy admits this machine (Snowflake "
+            "requires one for PATs of service users)"
+        )

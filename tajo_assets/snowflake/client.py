@@ -3,7 +3,14 @@
 One `SqlApiClient` holds one HTTP connection pool. A statement is submitted with a
 fresh `requestId`; a 200 carries the first result partition, a 202 means it is
 still running and is polled until it finishes or the poll deadline passes. The
-rest of a result is read lazily, one partition at a time.
+rest of a result is read lazily, partition by partition, with a few partitions
+fetched ahead in worker threads.
+
+Cancelling: a statement still running when the poll deadline passes is cancelled
+through `/cancel` before SnowflakeTimeoutError is raised. When the wait is
+interrupted (KeyboardInterrupt, or Dagster's DagsterExecutionInterruptedError on
+run termination, both BaseExceptions) the statement is cancelled, best-effort,
+and the interruption re-raised.
 
 Retries: 429, 500, 502, 503 and 504 are retried with jittered exponential
 backoff. A resubmitted statement keeps its `requestId` and adds `retry=true`, so
@@ -12,12 +19,15 @@ Snowflake returns the first execution's result instead of running it twice. A
 the `tajo_assets.snowflake.errors` tree.
 """
 
+import itertools
 import json
 import logging
 import random
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from importlib import metadata
 from types import TracebackType
 from typing import Any
@@ -53,6 +63,9 @@ MAX_STATEMENT_TIMEOUT_S = 604_800
 # Without an explicit poll deadline, wait this long past the statement timeout
 # for Snowflake's own 408 before giving up.
 POLL_GRACE_S = 60.0
+# A cancel on the way out (deadline passed, run interrupted) gets this long.
+CANCEL_TIMEOUT_S = 5.0
+DEFAULT_PREFETCH_PARTITIONS = 2
 
 
 def _default_user_agent() -> str:
@@ -72,6 +85,9 @@ class SqlApiClient:
     no output-format parameter, so values arrive in the documented format.
     `statement_timeout_s` is Snowflake's limit per statement (it cancels the
     statement and answers 408); `poll_deadline_s` bounds how long we poll.
+    `prefetch_partitions` is how many result partitions are fetched ahead in
+    worker threads while the caller reads one (0: one at a time, in the
+    caller's thread); at most that many plus one are held in memory.
     """
 
     def __init__(
@@ -92,8 +108,12 @@ class SqlApiClient:
         log_queries: bool = False,
         max_attempts: int = 4,
         retry_backoff_s: float = 0.5,
+        prefetch_partitions: int = DEFAULT_PREFETCH_PARTITIONS,
     ) -> None:
+        if prefetch_partitions < 0:
+            raise ValueError("prefetch_partitions must be 0 or more")
         self.base_url = base_url.rstrip("/")
+        self.prefetch_partitions = prefetch_partitions
         self._auth = auth
         self._context = {
             key: value
@@ -233,8 +253,8 @@ class SqlApiClient:
     def cancel(self, statement_handle: str) -> None:
         """Ask Snowflake to cancel a running statement.
 
-        Raises SnowflakeStatementError when Snowflake cannot cancel it (for
-        example an unknown handle, or a statement that already finished).
+        Raises SnowflakeStatementError when Snowflake does not know the
+        handle; a statement that had already finished is left as it was.
         """
         response = self._send(
             "POST",
@@ -243,6 +263,38 @@ class SqlApiClient:
         )
         self._payload(response)
         LOGGER.info("Snowflake statement %s cancelled", statement_handle)
+
+    def _cancel_quietly(self, statement_handle: str) -> bool:
+        """Cancel on the way out of a failed wait; True if Snowflake confirmed.
+
+        One attempt with a short timeout and no retries: the caller is already
+        raising, and a cancel must never hide why.
+        """
+        try:
+            response = self._exchange(
+                "POST",
+                f"{_statement_path(statement_handle)}/cancel",
+                params={"requestId": str(uuid.uuid4())},
+                timeout=CANCEL_TIMEOUT_S,
+            )
+        except SnowflakeError as error:
+            LOGGER.warning(
+                "Snowflake statement %s could not be cancelled: %s",
+                statement_handle,
+                error,
+            )
+            return False
+        if response.status_code != 200:
+            LOGGER.warning(
+                "Snowflake statement %s could not be cancelled: HTTP %d; cancel it "
+                "with SELECT SYSTEM$CANCEL_QUERY('%s')",
+                statement_handle,
+                response.status_code,
+                statement_handle,
+            )
+            return False
+        LOGGER.warning("Snowflake statement %s cancelled", statement_handle)
+        return True
 
     def _run(
         self,
@@ -266,10 +318,45 @@ class SqlApiClient:
         }
         if bindings:
             body["bindings"] = bindings
-        response = self._send(
-            "POST", STATEMENTS_PATH, params={"requestId": request_id}, json=body
-        )
+        params = {"requestId": request_id}
+        try:
+            response = self._send("POST", STATEMENTS_PATH, params=params, json=body)
+        except SnowflakeError:
+            raise
+        except BaseException:
+            # Interrupted before Snowflake answered: the statement may run
+            # without us knowing its handle.
+            self._cancel_submitted(request_id, body)
+            raise
         return self._wait(response, started + self._poll_budget_s(timeout_s))
+
+    def _cancel_submitted(self, request_id: str, body: dict[str, Any]) -> None:
+        """Find the handle of an interrupted submit by resubmitting, then cancel.
+
+        `retry=true` with the same requestId returns the statement Snowflake
+        already has instead of running it again; `async=true` answers at once.
+        If the first submit never arrived, this starts it, and it is cancelled
+        right away.
+        """
+        params = {"requestId": request_id, "retry": "true", "async": "true"}
+        try:
+            response = self._exchange(
+                "POST",
+                STATEMENTS_PATH,
+                params=params,
+                json=body,
+                timeout=CANCEL_TIMEOUT_S,
+            )
+        except SnowflakeError:
+            LOGGER.warning(
+                "Snowflake request %s was interrupted and its statement could not "
+                "be found to cancel it",
+                request_id,
+            )
+            return
+        handle = (_json_object(response) or {}).get("statementHandle")
+        if response.status_code == 202 and handle:
+            self._cancel_quietly(handle)
 
     def _statement_timeout(self, timeout_s: int | None) -> int:
         return self._statement_timeout_s if timeout_s is None else timeout_s
@@ -284,16 +371,32 @@ class SqlApiClient:
     def _wait(self, response: httpx.Response, deadline: float) -> dict[str, Any]:
         """Poll the statement's status URL while Snowflake answers 202.
 
-        Intervals grow from FIRST_POLL_INTERVAL_S to MAX_POLL_INTERVAL_S; past
-        `deadline` (a time.monotonic() value) raises SnowflakeTimeoutError with
-        the handle of the statement, which may still be running.
+        Intervals grow from FIRST_POLL_INTERVAL_S to MAX_POLL_INTERVAL_S. Past
+        `deadline` (a time.monotonic() value) the statement is cancelled and
+        SnowflakeTimeoutError raised with its handle. An interruption while
+        waiting (any BaseException but a SnowflakeError) cancels it too.
         """
         payload = self._payload(response)
+        handle = payload.get("statementHandle")
+        try:
+            return self._poll(response, payload, deadline)
+        except SnowflakeError:
+            raise
+        except BaseException:
+            if handle and response.status_code == 202:
+                self._cancel_quietly(handle)
+            raise
+
+    def _poll(
+        self, response: httpx.Response, payload: dict[str, Any], deadline: float
+    ) -> dict[str, Any]:
         interval = FIRST_POLL_INTERVAL_S
         while response.status_code == 202:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise _poll_deadline_passed(payload.get("statementHandle"))
+                handle = payload.get("statementHandle")
+                cancelled = bool(handle) and self._cancel_quietly(handle)
+                raise _poll_deadline_passed(handle, cancelled=cancelled)
             time.sleep(min(interval, remaining))
             interval = min(interval * 1.5, MAX_POLL_INTERVAL_S)
             response = self._send("GET", _status_path(payload))
@@ -435,12 +538,23 @@ def _status_error(status: int, fields: dict[str, Any], attempts: int) -> Snowfla
     )
 
 
-def _poll_deadline_passed(statement_handle: str | None) -> SnowflakeTimeoutError:
+def _poll_deadline_passed(
+    statement_handle: str | None, *, cancelled: bool
+) -> SnowflakeTimeoutError:
+    if cancelled:
+        return SnowflakeTimeoutError(
+            "the statement was still running when the poll deadline passed, "
+            "and it was cancelled",
+            statement_handle=statement_handle,
+            advice="raise poll_deadline_s (or statement_timeout_s) to wait longer",
+        )
     return SnowflakeTimeoutError(
-        "the statement was still running when the poll deadline passed",
+        "the statement was still running when the poll deadline passed, and "
+        "cancelling it failed",
         statement_handle=statement_handle,
-        advice="it may still be running: cancel it with its handle or read its "
-        "result later; raise poll_deadline_s to wait longer",
+        advice="it may still be running: cancel it by hand with SELECT "
+        f"SYSTEM$CANCEL_QUERY('{statement_handle}'); raise poll_deadline_s to "
+        "wait longer",
     )
 
 
@@ -503,13 +617,16 @@ class StatementResult:
     def batches(self) -> Iterator[list[tuple]]:
         """Yield the decoded rows of each partition, in order, one at a time.
 
-        Only the current partition is held in memory. After the last one,
-        raises SnowflakeResponseError if the rows received differ from
-        `num_rows`.
+        The client's `prefetch_partitions` later partitions are fetched ahead
+        in worker threads, so at most that many plus the current one are held.
+        A partition that failed raises when the iteration reaches it; leaving
+        the iteration early cancels what was not fetched yet. After the last
+        partition, raises SnowflakeResponseError if the rows received differ
+        from `num_rows`.
         """
         received = 0
-        for partition in range(self.partition_count):
-            rows = self._decoder.decode(self._partition_data(partition))
+        for data in self._partitions():
+            rows = self._decoder.decode(data)
             received += len(rows)
             yield rows
         if received != self.num_rows:
@@ -524,12 +641,49 @@ class StatementResult:
         for batch in self.batches():
             yield from batch
 
-    def _partition_data(self, partition: int) -> list:
-        if partition == 0 and self._first_partition is not None:
-            # Hand the first response's rows over once, then let them go.
-            data, self._first_partition = self._first_partition, None
-            return data
-        return self._client.fetch_partition(self.handle, partition)
+    def _partitions(self) -> Iterator[list]:
+        """The raw `data` of every partition, in order."""
+        if self.partition_count == 0:
+            return
+        later = iter(range(1, self.partition_count))
+        ahead = self._client.prefetch_partitions
+        if ahead == 0:
+            yield self._first_data()
+            for partition in later:
+                yield self._client.fetch_partition(self.handle, partition)
+            return
+        pool = ThreadPoolExecutor(ahead, thread_name_prefix="snowflake-partition")
+        pending: deque[Future] = deque()
+        try:
+            self._fetch_ahead(pool, pending, later, ahead)
+            yield self._first_data()
+            while pending:
+                data = pending.popleft().result()
+                self._fetch_ahead(pool, pending, later, 1)
+                yield data
+        finally:
+            # Abandoned early: queued fetches are dropped; running ones finish
+            # in their threads and are discarded.
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _fetch_ahead(
+        self,
+        pool: ThreadPoolExecutor,
+        pending: deque[Future],
+        partitions: Iterator[int],
+        count: int,
+    ) -> None:
+        for partition in itertools.islice(partitions, count):
+            pending.append(
+                pool.submit(self._client.fetch_partition, self.handle, partition)
+            )
+
+    def _first_data(self) -> list:
+        # Hand the first response's rows over once, then let them go.
+        data, self._first_partition = self._first_partition, None
+        if data is None:
+            return self._client.fetch_partition(self.handle, 0)
+        return data
 
 
 class MultiStatementResult:

@@ -168,11 +168,11 @@ def _snowflake_with(setting: str) -> str:
             id="log-level-unknown",
         ),
         pytest.param(
-            "auth:\n      method: oauth",
+            "auth:\n      method: password",
             "auth.method",
-            "got 'oauth'",
-            "expected 'key_pair'",
-            id="auth-method-not-yet-supported",
+            "got 'password'",
+            "expected one of 'key_pair', 'oauth' or 'pat'",
+            id="auth-method-unknown",
         ),
         pytest.param(
             "warehouse: [TAJO_WH]",

@@ -3,6 +3,7 @@
 import dagster as dg
 import pytest
 
+from tajo_assets.sandbox.snowflake import OAuthClient
 from tajo_assets.snowflake import (
     SnowflakeConfigurationError,
     SnowflakeSqlApiResource,
@@ -102,3 +103,85 @@ def test_default_base_url_comes_from_the_account(key_pair):
     with resource.get_client() as client:
         assert isinstance(client, SqlApiClient)
         assert client.base_url == "https://myorg-my_acct.snowflakecomputing.com"
+
+
+SECRET_ENV = "TAJO_TEST_SNOWFLAKE_OAUTH_SECRET"
+PAT_ENV = "TAJO_TEST_SNOWFLAKE_PAT"
+
+
+def run_count(resource: SnowflakeSqlApiResource) -> dict:
+    seen = {}
+
+    @dg.asset
+    def counted(snowflake: SnowflakeSqlApiResource) -> None:
+        with snowflake.get_client() as client:
+            result = client.execute("SELECT 3 AS N")
+            seen["rows"] = list(result.rows())
+            seen["handle"] = result.handle
+
+    assert dg.materialize([counted], resources={"snowflake": resource}).success
+    return seen
+
+
+def test_oauth_materialization_asks_for_the_role_scope(sandbox, traffic, monkeypatch):
+    sandbox.sandbox.register_oauth_client(
+        "resource-app", OAuthClient("resource-secret", USER, ("TAJO_ROLE",))
+    )
+    monkeypatch.setenv(SECRET_ENV, "resource-secret")
+    resource = SnowflakeSqlApiResource(
+        account=ACCOUNT,
+        user=USER,
+        auth_method="oauth",
+        oauth_client_id="resource-app",
+        oauth_client_secret=dg.EnvVar(SECRET_ENV),
+        role="TAJO_ROLE",
+        base_url=sandbox.url,
+    )
+
+    seen = run_count(resource)
+
+    assert seen["rows"] == [(3,)]
+    assert sandbox.sandbox.statements[seen["handle"]].role == "TAJO_ROLE"
+    assert "resource-secret" not in repr(resource)
+
+
+def test_pat_materialization_reads_the_token_from_the_environment(
+    sandbox, traffic, monkeypatch
+):
+    sandbox.sandbox.register_pat(USER, "resource-pat-value")
+    monkeypatch.setenv(PAT_ENV, "resource-pat-value")
+    resource = SnowflakeSqlApiResource(
+        account=ACCOUNT,
+        user=USER,
+        auth_method="pat",
+        token=dg.EnvVar(PAT_ENV),
+        base_url=sandbox.url,
+    )
+
+    seen = run_count(resource)
+
+    assert seen["rows"] == [(3,)]
+    assert sandbox.sandbox.statements[seen["handle"]].user == USER
+    assert "resource-pat-value" not in repr(resource)
+
+
+@pytest.mark.parametrize(
+    ("method", "missing"),
+    [
+        ("key_pair", "private_key"),
+        ("oauth", "oauth_client_id"),
+        ("pat", "token"),
+    ],
+)
+def test_a_missing_credential_names_the_field_and_the_method(method, missing):
+    resource = SnowflakeSqlApiResource(
+        account="myorg-myacct", user="u", auth_method=method
+    )
+
+    with pytest.raises(SnowflakeConfigurationError) as raised:
+        with resource.get_client():
+            pass
+
+    assert f"{missing} is not set, and auth_method {method} needs it" in str(
+        raised.value
+    )
