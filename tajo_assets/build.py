@@ -5,7 +5,16 @@ import logging
 import dagster as dg
 
 from tajo_assets.assets.brevo import build_contact_sync_asset
+from tajo_assets.assets.models import build_model_assets, produced_tables
+from tajo_assets.assets.sources import (
+    build_customer_scores_asset,
+    build_scores_freshness_checks,
+    build_source_specs,
+    table_key,
+    tables_read_by,
+)
 from tajo_assets.assets.warehouse import build_audience_asset
+from tajo_assets.checks import build_checks, build_row_count_check
 from tajo_assets.config import TajoConfig
 from tajo_assets.resources import build_resources
 from tajo_assets.schedules import build_sync_job, build_sync_schedule
@@ -33,20 +42,16 @@ def build_definitions(config: TajoConfig) -> dg.Definitions:
     # httpx logs every URL at INFO, and Brevo URLs can hold an email address.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     snowflake = config.snowflake
-    assets = []
+    assets, source_checks, observed = [], [], []
     if snowflake.enabled:
-        mappings = {spec.query_name: spec.mapping.as_dict() for spec in config.syncs()}
-        assets += [
-            build_audience_asset(
-                name, sql, config, definition_hash(sql, mappings.get(name))
-            )
-            for name, sql in config.queries().items()
-        ]
+        assets, source_checks = _warehouse_assets(config)
+        observed = [key for a in assets if _observes(a) for key in a.keys]
     if snowflake.enabled and snowflake.sync.customers:
         assets += [build_contact_sync_asset(spec, config) for spec in config.syncs()]
-    job = build_sync_job()
+    job = build_sync_job(observed)
     return dg.Definitions(
         assets=assets,
+        asset_checks=[*source_checks, *build_checks(config)],
         jobs=[job],
         schedules=[build_sync_schedule(config, job)],
         resources=build_resources(config),
@@ -54,3 +59,52 @@ def build_definitions(config: TajoConfig) -> dg.Definitions:
         # re-importing the code location for every step.
         executor=dg.in_process_executor,
     )
+
+
+def _warehouse_assets(config: TajoConfig) -> tuple[list, list]:
+    """Sources, models and audiences, each audience depending on what it reads.
+
+    A table an audience reads is produced by a model, observed (the ML
+    scores) or else shown as an external source, so lineage reads sources,
+    then models, then audiences.
+    """
+    assets, checks, produced = [], [], {}
+    sources: set[str] = set()
+    models = config.models
+    if models is not None:
+        scores = build_customer_scores_asset(models)
+        model_assets = build_model_assets(models)
+        assets += [scores, *model_assets]
+        checks += build_scores_freshness_checks(models, scores)
+        checks += _model_row_count_checks(config, model_assets)
+        produced = produced_tables(models)
+        sources |= {models.orders, models.customers}
+    mappings = {spec.query_name: spec.mapping.as_dict() for spec in config.syncs()}
+    for name, sql in config.queries().items():
+        tables = tables_read_by(
+            sql, config.snowflake.database, config.snowflake.schema_
+        )
+        sources |= {table for table in tables if table not in produced}
+        upstream = [produced.get(table) or table_key(table) for table in tables]
+        definition = definition_hash(sql, mappings.get(name))
+        assets.append(build_audience_asset(name, sql, config, definition, upstream))
+    assets += build_source_specs(sources - set(produced))
+    return assets, checks
+
+
+def _model_row_count_checks(
+    config: TajoConfig, model_assets: list[dg.AssetsDefinition]
+) -> list[dg.AssetChecksDefinition]:
+    """The models rebuild whole tables, so a collapse there is always a fault."""
+    tables = {key: table for table, key in produced_tables(config.models).items()}
+    return [
+        build_row_count_check(
+            key, tables[key], max_drop=config.checks.max_row_count_drop
+        )
+        for model in model_assets
+        for key in model.keys
+    ]
+
+
+def _observes(asset: dg.AssetsDefinition | dg.AssetSpec) -> bool:
+    return isinstance(asset, dg.AssetsDefinition) and asset.is_observable

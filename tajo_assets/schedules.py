@@ -1,5 +1,7 @@
 """The cron schedule from `connectors.snowflake.schedule`."""
 
+from collections.abc import Sequence
+
 import dagster as dg
 
 from tajo_assets.config import TajoConfig
@@ -7,12 +9,19 @@ from tajo_assets.config import TajoConfig
 SYNC_JOB_NAME = "tajo_sync"
 
 
-def build_sync_job():
-    """Every warehouse audience and every Brevo sync, in dependency order."""
+def build_sync_job(observed: Sequence[dg.AssetKey] = ()):
+    """Observations, models, audiences, their checks and the Brevo syncs, in
+    dependency order.
+
+    `AssetSelection.all()` leaves out observable source assets, so the observed
+    ones (the ML scores) are added by key; their steps then run first, since
+    the models depend on them. Plain external sources have nothing to run.
+    """
     return dg.define_asset_job(
         SYNC_JOB_NAME,
-        selection=dg.AssetSelection.all(),
-        description="Materialize the audiences in Snowflake, then sync them to Brevo.",
+        selection=dg.AssetSelection.all() | dg.AssetSelection.assets(*observed),
+        description="Observe the ML scores, build the models and audiences in "
+        "Snowflake, check them, then sync them to Brevo.",
     )
 
 

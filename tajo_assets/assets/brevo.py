@@ -46,7 +46,9 @@ def build_contact_sync_asset(spec: SyncSpec, config: TajoConfig) -> dg.AssetsDef
         snowflake: SnowflakeSqlApiResource,
         brevo: BrevoResource,
     ) -> dg.MaterializeResult:
-        as_of = _snapshot_as_of(context, upstream)
+        as_of, rows = _latest_snapshot(context, upstream)
+        if rows == 0:
+            return _nothing_to_send(spec, as_of)
         table = snapshot_table(state_schema, spec.query_name)
         with (
             configuration_errors_as_failures(),
@@ -72,19 +74,42 @@ def build_contact_sync_asset(spec: SyncSpec, config: TajoConfig) -> dg.AssetsDef
     return _sync
 
 
-def _snapshot_as_of(
+def _latest_snapshot(
     context: dg.AssetExecutionContext, upstream: dg.AssetKey
-) -> datetime:
-    """The warehouse time of the audience snapshot this sync pushes."""
+) -> tuple[datetime, int | None]:
+    """The warehouse time and row count of the audience snapshot this sync pushes.
+
+    The row count is None for a snapshot recorded without one.
+    """
     event = context.instance.get_latest_materialization_event(upstream)
     materialization = event.asset_materialization if event else None
-    as_of = materialization.metadata.get("as_of") if materialization else None
-    if as_of is None:
+    metadata = materialization.metadata if materialization else {}
+    if "as_of" not in metadata:
         raise dg.Failure(
             f"audience {upstream.to_user_string()} has no snapshot yet; materialize "
             "it first (select it together with this sync)"
         )
-    return datetime.fromisoformat(as_of.value)
+    rows = metadata["rows"].value if "rows" in metadata else None
+    return datetime.fromisoformat(metadata["as_of"].value), rows
+
+
+def _nothing_to_send(spec: SyncSpec, as_of: datetime) -> dg.MaterializeResult:
+    """The result of a sync whose snapshot is empty, reached without any request.
+
+    Neither resource is opened: no token, no statement, no Brevo call. The
+    watermark stays where it is, which loses nothing: the snapshot held every
+    row changed between that watermark and `as_of`, and there were none, so the
+    next run, reading from the same watermark, sees exactly the later changes.
+    """
+    log.info("sync %s: the audience snapshot has no rows; nothing to send", spec.name)
+    metadata = _metadata(ContactSyncReport(), [], as_of)
+    metadata["watermark"] = "unchanged"
+    metadata["snapshot_as_of"] = as_of.isoformat()
+    metadata["skipped_reason"] = (
+        f"audience {spec.query_name} has no rows (per its latest materialization); "
+        "no warehouse statement and no Brevo request were made"
+    )
+    return dg.MaterializeResult(metadata=metadata)
 
 
 def _summary(spec: SyncSpec, report: ContactSyncReport) -> str:

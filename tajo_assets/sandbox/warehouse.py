@@ -1,18 +1,23 @@
 """The sandbox's sample warehouse: TPC-H data plus marketing tables derived from it.
 
-Three steps, each logged once at INFO with its duration:
+Four steps, each logged once at INFO with its duration:
 
 1. generate TPC-H CUSTOMER and ORDERS as parquet with `tpchgen-cli` (cached per
    scale factor when a cache directory is given);
 2. load them through fakesnow as `SNOWFLAKE_SAMPLE_DATA.TPCH_SF1.CUSTOMER` and
    `.ORDERS`, shaped like Snowflake's shared sample database;
-3. derive `MARKETING_DB.PUBLIC.CUSTOMER_SEGMENTS` and
-   `MARKETING_DB.ML_PREDICTIONS.CUSTOMER_SCORES` with the Snowflake SQL in
-   `sql/*.sql`.
+3. derive the other inputs with the Snowflake SQL in `sql/*.sql`: the contacts
+   `MARKETING_DB.PUBLIC.CUSTOMERS` and the outside ML job's
+   `MARKETING_DB.ML_PREDICTIONS.CUSTOMER_SCORES`;
+4. run the project's own models once (`tajo_assets/models/sql`, the same files
+   the Dagster assets send), so `MARKETING_DB.ANALYTICS.CUSTOMER_RFM` and
+   `MARKETING_DB.PUBLIC.CUSTOMER_SEGMENTS` exist before any Dagster run, for
+   audience queries run against a fresh sandbox.
 
 The result is a directory of fakesnow database files that `SnowflakeSandbox`
-serves (`SnowflakeSandboxSettings(db_path=...)`). Everything is deterministic:
-the same scale factor gives the same rows.
+serves (`SnowflakeSandboxSettings(db_path=...)`). The inputs are deterministic:
+the same scale factor gives the same rows. The models' UPDATED_AT is the time
+of the build (the models stamp changed rows with the warehouse clock).
 """
 
 import logging
@@ -27,6 +32,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from tajo_assets.config.models import ModelsConfig
+from tajo_assets.models import customer_rfm_statements, customer_segments_statements
 from tajo_assets.sandbox.snowflake.engine import (
     Cancellation,
     Session,
@@ -56,7 +63,7 @@ class SampleWarehouse:
     db_path: Path
     scale_factor: float
     row_counts: dict[str, int]  # "DATABASE.SCHEMA.TABLE" -> rows
-    step_seconds: dict[str, float]  # "generate", "load", "derive" -> duration
+    step_seconds: dict[str, float]  # "generate", "load", "derive", "model" -> s
 
     def __str__(self) -> str:
         tables = ", ".join(f"{name} {rows:,}" for name, rows in self.row_counts.items())
@@ -88,6 +95,7 @@ def generate_sample_warehouse(
             with engine.session(SessionContext()) as session:
                 _timed(seconds, "load", _load_tpch, session, parquet)
                 _timed(seconds, "derive", _derive_marketing, session)
+                _timed(seconds, "model", _run_models, session)
                 counts = _row_counts(session)
         finally:
             engine.close()
@@ -174,8 +182,17 @@ def _load_tpch(session: Session, parquet: dict[str, Path]) -> None:
 
 
 def _derive_marketing(session: Session) -> None:
-    _run_sql(session, "marketing_customer_segments.sql")
+    _run_sql(session, "marketing_customers.sql")
     _run_sql(session, "marketing_customer_scores.sql")
+
+
+def _run_models(session: Session) -> None:
+    """The models with their default tables, which are the sandbox's."""
+    models = ModelsConfig()
+    for statement in customer_rfm_statements(models):
+        _run_statement(session, "customer_rfm", statement)
+    for statement in customer_segments_statements(models):
+        _run_statement(session, "customer_segments", statement)
 
 
 def _row_counts(session: Session) -> dict[str, int]:
@@ -189,10 +206,17 @@ def _run_sql(session: Session, name: str, parameters: list | None = None):
     text = resources.files("tajo_assets.sandbox").joinpath("sql", name).read_text()
     execution = None
     for statement in split_statements(text):
-        uses_parameters = bool(find_placeholders(statement).positions)
-        rows = [parameters or []] if uses_parameters else [[]]
-        try:
-            execution = session.run(statement, rows, Cancellation())
-        except StatementFailed as failure:
-            raise SampleDataError(f"sql/{name} failed: {failure}") from failure
+        execution = _run_statement(session, f"sql/{name}", statement, parameters)
     return execution
+
+
+def _run_statement(
+    session: Session, source: str, statement: str, parameters: list | None = None
+):
+    """Run one statement; one with placeholders gets `parameters`."""
+    uses_parameters = bool(find_placeholders(statement).positions)
+    rows = [parameters or []] if uses_parameters else [[]]
+    try:
+        return session.run(statement, rows, Cancellation())
+    except StatementFailed as failure:
+        raise SampleDataError(f"{source} failed: {failure}") from failure

@@ -73,9 +73,12 @@ class Project:
 def write_project(tmp_path, sandbox_env):
     """Write a tajo.yaml for the sandbox; every project gets a fresh state schema."""
 
-    def write(mapping: dict[str, str] = SEED_MAPPING, query: str = QUERY) -> Project:
+    def write(
+        mapping: dict[str, str] = SEED_MAPPING, query: str = QUERY, models: str = ""
+    ) -> Project:
+        """`models` is the YAML text of a `models:` block, if any."""
         state_schema = f"TAJO_STATE_TEST_{next(_schemas)}"
-        text = _config_text(mapping, query, state_schema)
+        text = _config_text(mapping, query, state_schema) + models
         path = tmp_path / f"{state_schema.lower()}.yaml"
         path.write_text(text)
         return Project(path, sandbox_env)

@@ -30,16 +30,78 @@ def dagster_env(project, tmp_path) -> dict[str, str]:
     )
 
 
+DEMO_MODELS = """\
+models:
+  scores_freshness_hours: 48
+"""
+
+
 def test_assets_read_sources_then_models_then_syncs(write_project):
-    defs = write_project().definitions()
+    defs = write_project(models=DEMO_MODELS).definitions()
 
     graph = defs.resolve_asset_graph()
-    sync = dg.AssetKey(["brevo", "customer_segments"])
+    orders = dg.AssetKey(["snowflake_sample_data", "tpch_sf1", "orders"])
+    customers = dg.AssetKey(["marketing_db", "public", "customers"])
+    scores = dg.AssetKey(["marketing_db", "ml_predictions", "customer_scores"])
+    rfm = dg.AssetKey(["models", "customer_rfm"])
+    segments = dg.AssetKey(["models", "customer_segments"])
     audience = dg.AssetKey(["snowflake", "customer_segments"])
-    assert set(graph.get_all_asset_keys()) == {audience, sync}
+    sync = dg.AssetKey(["brevo", "customer_segments"])
+    assert set(graph.get_all_asset_keys()) == {
+        orders,
+        customers,
+        scores,
+        rfm,
+        segments,
+        audience,
+        sync,
+    }
+    assert graph.get(rfm).parent_keys == {orders}
+    assert graph.get(segments).parent_keys == {rfm, customers, scores}
+    assert graph.get(audience).parent_keys == {segments}
     assert graph.get(sync).parent_keys == {audience}
-    assert graph.get(audience).group_name == "warehouse"
-    assert graph.get(sync).group_name == "brevo"
+    groups = {key: graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    assert groups == {
+        orders: "sources",
+        customers: "sources",
+        scores: "sources",
+        rfm: "models",
+        segments: "models",
+        audience: "warehouse",
+        sync: "brevo",
+    }
+
+
+def test_without_models_a_table_the_query_reads_is_an_external_source(
+    write_project,
+):
+    query = (
+        "WITH recent AS (SELECT * FROM orders_view) SELECT email FROM customer_segments"
+        " JOIN recent USING (id) JOIN other_db.crm.people USING (id)"
+        " WHERE updated_at > :last_sync"
+    )
+    defs = write_project(query=query).definitions()
+
+    graph = defs.resolve_asset_graph()
+    audience = dg.AssetKey(["snowflake", "customer_segments"])
+    assert graph.get(audience).parent_keys == {
+        dg.AssetKey(["marketing_db", "public", "customer_segments"]),
+        dg.AssetKey(["marketing_db", "public", "orders_view"]),
+        dg.AssetKey(["other_db", "crm", "people"]),
+    }
+    assert all(
+        not graph.get(key).is_executable for key in graph.get(audience).parent_keys
+    )
+
+
+def test_the_sync_job_observes_the_ml_scores_and_runs_their_freshness_check(
+    write_project,
+):
+    job = write_project(models=DEMO_MODELS).definitions().resolve_job_def("tajo_sync")
+
+    steps = {node.name for node in job.graph.node_defs}
+    assert "observe_customer_scores" in steps
+    assert any(step.startswith("freshness_check") for step in steps)
 
 
 def test_the_schedule_is_the_configured_cron_in_the_configured_zone(write_project):
@@ -112,7 +174,11 @@ def test_dagster_dev_shows_the_assets(write_project, tmp_path):
             _stop(process)
 
     keys = {"/".join(node["assetKey"]["path"]) for node in nodes}
-    assert keys == {"snowflake/customer_segments", "brevo/customer_segments"}
+    assert keys == {
+        "marketing_db/public/customer_segments",
+        "snowflake/customer_segments",
+        "brevo/customer_segments",
+    }
 
 
 def _asset_nodes(url: str, process: subprocess.Popen, timeout_s: float = 120) -> list:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tajo_assets.sandbox.runner import WAREHOUSE_LAYOUT, prepare_home
 from tajo_assets.sandbox.warehouse import (
     SampleDataError,
     SampleWarehouse,
@@ -22,10 +23,14 @@ ROW_COUNTS = """
     FROM SNOWFLAKE_SAMPLE_DATA.TPCH_SF1.CUSTOMER
     UNION ALL SELECT 'SNOWFLAKE_SAMPLE_DATA.TPCH_SF1.ORDERS', COUNT(*)
     FROM SNOWFLAKE_SAMPLE_DATA.TPCH_SF1.ORDERS
-    UNION ALL SELECT 'MARKETING_DB.PUBLIC.CUSTOMER_SEGMENTS', COUNT(*)
-    FROM MARKETING_DB.PUBLIC.CUSTOMER_SEGMENTS
+    UNION ALL SELECT 'MARKETING_DB.PUBLIC.CUSTOMERS', COUNT(*)
+    FROM MARKETING_DB.PUBLIC.CUSTOMERS
     UNION ALL SELECT 'MARKETING_DB.ML_PREDICTIONS.CUSTOMER_SCORES', COUNT(*)
     FROM MARKETING_DB.ML_PREDICTIONS.CUSTOMER_SCORES
+    UNION ALL SELECT 'MARKETING_DB.ANALYTICS.CUSTOMER_RFM', COUNT(*)
+    FROM MARKETING_DB.ANALYTICS.CUSTOMER_RFM
+    UNION ALL SELECT 'MARKETING_DB.PUBLIC.CUSTOMER_SEGMENTS', COUNT(*)
+    FROM MARKETING_DB.PUBLIC.CUSTOMER_SEGMENTS
 """
 RFM_CLASSES = {
     "Champions",
@@ -36,7 +41,7 @@ RFM_CLASSES = {
     "Lost",
 }
 EPOCH = dt.date(1970, 1, 1)
-LAST_ORDER_DAY = dt.date(2026, 11, 30)
+SCORE_DATE = dt.date(2026, 11, 30)
 REGULAR_EMAIL = re.compile(r"^[a-z]+\.[a-z]+\.\d{6}@example\.com$")
 PLAUSIBLE_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -76,8 +81,11 @@ def test_every_table_has_the_expected_rows(warehouse, api):
     expected = {
         "SNOWFLAKE_SAMPLE_DATA.TPCH_SF1.CUSTOMER": 1_500,
         "SNOWFLAKE_SAMPLE_DATA.TPCH_SF1.ORDERS": 15_000,
-        "MARKETING_DB.PUBLIC.CUSTOMER_SEGMENTS": 1_500,
+        "MARKETING_DB.PUBLIC.CUSTOMERS": 1_500,
         "MARKETING_DB.ML_PREDICTIONS.CUSTOMER_SCORES": 1_500,
+        # TPC-H gives no orders to every third customer key.
+        "MARKETING_DB.ANALYTICS.CUSTOMER_RFM": 1_000,
+        "MARKETING_DB.PUBLIC.CUSTOMER_SEGMENTS": 1_500,
     }
 
     served = {name: int(count) for name, count in query(api, ROW_COUNTS)}
@@ -161,40 +169,31 @@ def test_rfm_classes_come_from_the_list_and_all_occur(api):
     assert {row[0] for row in classes} == RFM_CLASSES
 
 
-def test_order_dates_are_shifted_so_the_latest_falls_the_day_before_the_reference(api):
-    latest = query(
-        api, "SELECT MAX(LAST_PURCHASE_DATE) FROM MARKETING_DB.PUBLIC.CUSTOMER_SEGMENTS"
-    )
-    shifts = query(
+def test_last_purchase_dates_are_the_tpch_order_dates(api):
+    mismatches = query(
         api,
         """
-        SELECT DISTINCT DATEDIFF(day, o.LAST_ORDER, s.LAST_PURCHASE_DATE)
+        SELECT COUNT(*)
         FROM MARKETING_DB.PUBLIC.CUSTOMER_SEGMENTS AS s
         JOIN (
             SELECT O_CUSTKEY, MAX(O_ORDERDATE) AS LAST_ORDER
             FROM SNOWFLAKE_SAMPLE_DATA.TPCH_SF1.ORDERS GROUP BY O_CUSTKEY
         ) AS o ON o.O_CUSTKEY = s.CUSTOMER_ID
+        WHERE s.LAST_PURCHASE_DATE <> o.LAST_ORDER
         """,
     )
-    latest_tpch = query(
-        api, "SELECT MAX(O_ORDERDATE) FROM SNOWFLAKE_SAMPLE_DATA.TPCH_SF1.ORDERS"
-    )
 
-    assert latest == [[days(LAST_ORDER_DAY)]]
-    expected_shift = int(days(LAST_ORDER_DAY)) - int(latest_tpch[0][0])
-    assert shifts == [[str(expected_shift)]]
+    assert mismatches == [["0"]]
 
 
-def test_updated_at_falls_on_the_day_before_the_reference_date(api):
-    bounds = query(
+def test_the_models_first_build_stamps_every_row_at_once(api):
+    stamps = query(
         api,
-        "SELECT MIN(UPDATED_AT), MAX(UPDATED_AT) "
+        "SELECT COUNT(DISTINCT UPDATED_AT), COUNT(UPDATED_AT) "
         "FROM MARKETING_DB.PUBLIC.CUSTOMER_SEGMENTS",
     )
 
-    start = dt.datetime(2026, 11, 30, tzinfo=dt.UTC).timestamp()
-    end = dt.datetime(2026, 12, 1, tzinfo=dt.UTC).timestamp()
-    assert start < float(bounds[0][0]) <= float(bounds[0][1]) < end
+    assert stamps == [["1", "1500"]]
 
 
 def test_emails_are_mostly_regular_with_a_few_invalid_and_messy(api):
@@ -225,9 +224,9 @@ def test_names_include_devanagari_and_arabic(api):
     assert all(name for row in names for name in row)
 
 
-def test_segment_names_are_title_cased_market_segments(api):
+def test_contacts_carry_title_cased_market_segments(api):
     segments = query(
-        api, "SELECT DISTINCT SEGMENT_NAME FROM MARKETING_DB.PUBLIC.CUSTOMER_SEGMENTS"
+        api, "SELECT DISTINCT MARKET_SEGMENT FROM MARKETING_DB.PUBLIC.CUSTOMERS"
     )
 
     assert {row[0] for row in segments} == {
@@ -237,6 +236,14 @@ def test_segment_names_are_title_cased_market_segments(api):
         "Household",
         "Machinery",
     }
+
+
+def test_segment_names_come_from_the_enrichment_and_all_occur(api):
+    segments = query(
+        api, "SELECT DISTINCT SEGMENT_NAME FROM MARKETING_DB.PUBLIC.CUSTOMER_SEGMENTS"
+    )
+
+    assert {row[0] for row in segments} == {"VIP", "Growth", "Win back", "Lapsed"}
 
 
 def test_churn_is_a_probability(api):
@@ -264,7 +271,7 @@ def test_customer_scores_carry_one_row_per_customer_email(api):
 
     by_email = {email: (ltv, churn) for email, ltv, churn in segments}
     assert Counter(row[0] for row in scores) == Counter(row[0] for row in segments)
-    assert {row[3] for row in scores} == {days(LAST_ORDER_DAY)}
+    assert {row[3] for row in scores} == {days(SCORE_DATE)}
     for email, predicted_ltv, churn, _ in scores:
         ltv, segment_churn = by_email[email]
         assert churn == segment_churn
@@ -284,8 +291,10 @@ def test_a_second_build_reuses_the_parquet_and_gives_the_same_rows(
     assert again.step_seconds["generate"] == 0.0
     assert [path.stat().st_mtime_ns for path in cached] == modified
     assert again.row_counts == warehouse.row_counts
+    # UPDATED_AT is the time of each build; every other column must repeat.
     everything = (
-        "SELECT * FROM MARKETING_DB.PUBLIC.CUSTOMER_SEGMENTS ORDER BY CUSTOMER_ID"
+        "SELECT * EXCLUDE (UPDATED_AT) FROM MARKETING_DB.PUBLIC.CUSTOMER_SEGMENTS "
+        "ORDER BY CUSTOMER_ID"
     )
     with ExitStack() as stack:
         second = start_sandbox(stack, key_pair, db_path=tmp_path)
@@ -319,3 +328,18 @@ def test_a_failing_tpchgen_cli_reports_its_exit_code_and_error(tmp_path, monkeyp
         )
 
     assert list((tmp_path / "cache").iterdir()) == []
+
+
+def test_a_sandbox_home_of_an_older_layout_is_rebuilt_once(tmp_path):
+    root = tmp_path / "home"
+    stale = root / "warehouse" / "MARKETING_DB.db"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("a warehouse from before the models")
+
+    home = prepare_home(root, scale_factor=SCALE_FACTOR)
+    built = home.layout_path.stat().st_mtime_ns
+    again = prepare_home(root, scale_factor=SCALE_FACTOR)
+
+    assert home.layout_path.read_text().strip() == WAREHOUSE_LAYOUT
+    assert stale.read_bytes() != b"a warehouse from before the models"
+    assert again.layout_path.stat().st_mtime_ns == built

@@ -1,17 +1,16 @@
--- MARKETING_DB.PUBLIC.CUSTOMER_SEGMENTS: one row per TPC-H customer, with the
--- contact details and metrics a marketing team syncs to Brevo.
+-- MARKETING_DB.PUBLIC.CUSTOMERS: the contacts a marketing team keeps, one row
+-- per TPC-H customer, keyed by the TPC-H customer key.
 --
--- Deterministic by design: no CURRENT_DATE, no RANDOM. Everything is measured
--- against the reference date 2026-12-01; order dates are shifted so that the
--- latest TPC-H order falls on 2026-11-30, the day before it. Names come from
--- fixed lists picked by customer key; emails derive from the names and the key.
+-- Deterministic by design: no CURRENT_DATE, no RANDOM. Names come from fixed
+-- lists picked by customer key, emails derive from the names and the key, and
+-- CREATED_AT is a fixed time before 2026-12-01 derived from the key.
 -- About 0.1% of emails are invalid (no "@", two "@", no domain) and about 0.4%
 -- carry surrounding spaces or upper case, for the sync engine to reject or
 -- normalize.
 CREATE DATABASE IF NOT EXISTS MARKETING_DB;
 CREATE SCHEMA IF NOT EXISTS MARKETING_DB.PUBLIC;
 
-CREATE OR REPLACE TABLE MARKETING_DB.PUBLIC.CUSTOMER_SEGMENTS AS
+CREATE OR REPLACE TABLE MARKETING_DB.PUBLIC.CUSTOMERS AS
 WITH first_names AS (
     SELECT column1 AS IDX, column2 AS NAME, column3 AS EMAIL_NAME
     FROM VALUES
@@ -34,32 +33,6 @@ last_names AS (
         (12, 'Dubois', 'dubois'), (13, 'पटेल', 'patel'), (14, 'Andersen', 'andersen'),
         (15, 'O''Neil', 'oneil'), (16, 'Cohen', 'cohen'), (17, 'Novak', 'novak'),
         (18, 'Jensen', 'jensen'), (19, 'Moreau', 'moreau')
-),
-order_history AS (
-    SELECT
-        O_CUSTKEY,
-        COUNT(*) AS ORDER_COUNT,
-        SUM(O_TOTALPRICE) AS SPEND,
-        MAX(O_ORDERDATE) AS LAST_ORDER_DATE
-    FROM SNOWFLAKE_SAMPLE_DATA.TPCH_SF1.ORDERS
-    GROUP BY O_CUSTKEY
-),
-date_shift AS (
-    SELECT DATEDIFF(day, MAX(O_ORDERDATE), '2026-11-30'::DATE) AS DAYS
-    FROM SNOWFLAKE_SAMPLE_DATA.TPCH_SF1.ORDERS
-),
-rfm AS (
-    -- Quintiles over customers with orders; the key breaks ties so ranks are stable.
-    SELECT
-        h.O_CUSTKEY,
-        h.ORDER_COUNT,
-        h.SPEND,
-        DATEADD(day, s.DAYS, h.LAST_ORDER_DATE) AS LAST_PURCHASE_DATE,
-        NTILE(5) OVER (ORDER BY h.LAST_ORDER_DATE, h.O_CUSTKEY) AS R,
-        NTILE(5) OVER (ORDER BY h.ORDER_COUNT, h.O_CUSTKEY) AS F,
-        NTILE(5) OVER (ORDER BY h.SPEND, h.O_CUSTKEY) AS M
-    FROM order_history AS h
-    CROSS JOIN date_shift AS s
 ),
 people AS (
     SELECT
@@ -91,36 +64,10 @@ SELECT
     ) AS EMAIL,
     CAST(p.FIRST_NAME AS VARCHAR) AS FIRST_NAME,
     CAST(p.LAST_NAME AS VARCHAR) AS LAST_NAME,
-    CAST(INITCAP(p.C_MKTSEGMENT) AS VARCHAR) AS SEGMENT_NAME,
-    CAST(COALESCE(r.SPEND, 0) AS NUMBER(12, 2)) AS LTV_SCORE,
+    CAST(INITCAP(p.C_MKTSEGMENT) AS VARCHAR) AS MARKET_SEGMENT,
     CAST(
-        CASE
-            -- Customers who never ordered have no relationship left to win back.
-            WHEN r.O_CUSTKEY IS NULL THEN 'Lost'
-            WHEN r.R >= 4 AND r.F >= 4 AND r.M >= 4 THEN 'Champions'
-            WHEN r.R >= 3 AND r.F >= 4 THEN 'Loyal'
-            WHEN r.R >= 4 THEN 'Potential Loyalists'
-            WHEN r.R <= 2 AND r.F >= 3 THEN 'At Risk'
-            WHEN r.R = 1 THEN 'Lost'
-            ELSE 'Hibernating'
-        END AS VARCHAR
-    ) AS RFM_CLASS,
-    CAST(COALESCE(r.ORDER_COUNT, 0) AS NUMBER(38, 0)) AS TOTAL_ORDERS,
-    CAST(r.LAST_PURCHASE_DATE AS DATE) AS LAST_PURCHASE_DATE,
-    CAST(
-        CASE
-            WHEN r.O_CUSTKEY IS NULL THEN 1.0
-            ELSE ROUND(
-                0.7 * LEAST(1.0, DATEDIFF(day, r.LAST_PURCHASE_DATE, '2026-12-01'::DATE) / 730.0)
-                + 0.3 * (5 - r.F) / 4.0,
-                4
-            )
-        END AS FLOAT
-    ) AS PREDICTED_CHURN,
-    CAST(
-        DATEADD(second, -MOD(p.C_CUSTKEY * 7919, 86400), '2026-12-01 00:00:00'::TIMESTAMP_NTZ)
+        DATEADD(second, -MOD(p.C_CUSTKEY * 7919, 86400 * 730), '2026-12-01 00:00:00'::TIMESTAMP_NTZ)
         AS TIMESTAMP_NTZ
-    ) AS UPDATED_AT
+    ) AS CREATED_AT
 FROM people AS p
-LEFT JOIN rfm AS r ON r.O_CUSTKEY = p.C_CUSTKEY
 ORDER BY CUSTOMER_ID;

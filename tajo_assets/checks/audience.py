@@ -1,0 +1,290 @@
+"""Blocking checks on each synced audience: what is about to be sent to Brevo.
+
+One check step per audience runs after its snapshot and before its sync, and
+reports up to four checks; any failure stops the sync of that audience (the
+snapshot stays materialized, nothing reaches Brevo) and the check's
+description and metadata in the UI say why and what to fix.
+
+They run in one step rather than four so that the snapshot is read once: one
+statement for its columns, one aggregate over its keys. When the snapshot has
+no rows the sync has nothing to send, and the step runs no statement at all.
+"""
+
+import difflib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import dagster as dg
+
+from tajo_assets.assets.failures import configuration_errors_as_failures
+from tajo_assets.assets.warehouse import audience_key
+from tajo_assets.checks.profile import (
+    KeyProfile,
+    SnapshotProfiler,
+    UnsupportedColumnName,
+)
+from tajo_assets.checks.row_count import (
+    ROW_COUNT_CHECK,
+    materialized_row_counts,
+    row_count_result,
+    statement_metadata,
+)
+from tajo_assets.config import SyncSpec, TajoConfig
+from tajo_assets.config.checks import ChecksConfig
+from tajo_assets.snowflake import SnowflakeSqlApiResource, placeholder_names
+from tajo_assets.sync.state import snapshot_table
+
+log = logging.getLogger("tajo_assets.sync")
+
+MAPPED_COLUMNS_CHECK = "mapped_columns_present"
+KEYS_CHECK = "keys_unique_and_not_null"
+EMAIL_RATE_CHECK = "valid_email_rate"
+
+
+def is_incremental(sql: str) -> bool:
+    """Whether an audience query returns only rows changed since `:last_sync`."""
+    return "last_sync" in placeholder_names(sql)
+
+
+def build_audience_checks(
+    spec: SyncSpec, config: TajoConfig
+) -> dg.AssetChecksDefinition:
+    """The blocking checks on the audience that sync `spec` sends."""
+    asset = audience_key(spec.query_name)
+    table = snapshot_table(config.snowflake.state_schema, spec.query_name)
+    thresholds = config.checks
+    incremental = is_incremental(spec.sql)
+
+    @dg.multi_asset_check(
+        name=f"check_audience_{spec.query_name}",
+        specs=_specs(asset, spec, thresholds, incremental),
+        pool="snowflake",
+        description=f"Checks on `{table}` before sync `{spec.name}` sends it.",
+    )
+    def _checks(
+        context: dg.AssetCheckExecutionContext, snowflake: SnowflakeSqlApiResource
+    ) -> Iterator[dg.AssetCheckResult]:
+        latest, previous = materialized_row_counts(context.instance, asset)
+        if latest == 0:
+            log.info("audience %s has no rows; nothing to check", spec.query_name)
+            measured = Measured.empty()
+        else:
+            with configuration_errors_as_failures(), snowflake.get_client() as client:
+                measured = measure(SnapshotProfiler(client, table), spec)
+        yield from _results(asset, spec, thresholds, measured)
+        if not incremental:
+            yield row_count_result(
+                asset,
+                measured.row_count,
+                previous,
+                thresholds.max_row_count_drop,
+                metadata=measured.statements,
+            )
+
+    return _checks
+
+
+def _specs(
+    asset: dg.AssetKey, spec: SyncSpec, thresholds: ChecksConfig, incremental: bool
+) -> list[dg.AssetCheckSpec]:
+    key = spec.mapping.identifier_column
+    described = {
+        MAPPED_COLUMNS_CHECK: "Every column the field mapping names is in the "
+        "snapshot; a missing one means the query or a table under it changed.",
+        KEYS_CHECK: f"Column {key} is empty or NULL in at most "
+        f"{thresholds.max_null_keys} rows (checks.max_null_keys) and repeats in at "
+        f"most {thresholds.max_duplicate_keys} (checks.max_duplicate_keys), "
+        "compared trimmed and lower-cased as the sync sends them.",
+        EMAIL_RATE_CHECK: f"At least {thresholds.min_valid_email_rate:.1%} of rows "
+        f"have a valid email in {key} (checks.min_valid_email_rate); a lower rate "
+        "means a broken query, not a few bad addresses.",
+    }
+    if not incremental:
+        described[ROW_COUNT_CHECK] = (
+            f"The audience keeps at least {1 - thresholds.max_row_count_drop:.0%} of "
+            "the rows of its previous snapshot (checks.max_row_count_drop). Only "
+            "for full audiences: one filtered on :last_sync varies by design."
+        )
+    return [
+        dg.AssetCheckSpec(name, asset=asset, blocking=True, description=text)
+        for name, text in described.items()
+    ]
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What the warehouse said about one snapshot; `keys` None if not measured."""
+
+    row_count: int
+    columns: tuple[str, ...] | None
+    keys: KeyProfile | None
+    statements: dict[str, object]
+
+    @classmethod
+    def empty(cls) -> "Measured":
+        return cls(0, None, None, statement_metadata([]))
+
+
+def measure(profiler: SnapshotProfiler, spec: SyncSpec) -> Measured:
+    """Columns, then key counts if the key column is among them."""
+    columns = profiler.columns()
+    key_column = _find_column(columns, spec.mapping.identifier_column)
+    try:
+        keys = profiler.keys(key_column) if key_column else None
+    except UnsupportedColumnName as error:
+        raise dg.Failure(str(error), allow_retries=False) from error
+    row_count = keys.row_count if keys else profiler.row_count()
+    statements = statement_metadata(profiler.statement_handles)
+    return Measured(row_count, tuple(columns), keys, statements)
+
+
+def _find_column(columns: list[str], name: str) -> str | None:
+    """The snapshot's name for `name`; matched case-insensitively like the sync."""
+    return next((c for c in columns if c.upper() == name.upper()), None)
+
+
+def _results(
+    asset: dg.AssetKey, spec: SyncSpec, thresholds: ChecksConfig, measured: Measured
+) -> Iterator[dg.AssetCheckResult]:
+    if measured.columns is None:
+        for name in (MAPPED_COLUMNS_CHECK, KEYS_CHECK, EMAIL_RATE_CHECK):
+            yield _nothing_to_send(asset, name)
+        return
+    yield _mapped_columns(asset, spec, measured)
+    if measured.keys is None:
+        for name in (KEYS_CHECK, EMAIL_RATE_CHECK):
+            yield _key_column_missing(asset, name, spec, measured)
+        return
+    yield _keys(asset, spec, thresholds, measured)
+    yield _email_rate(asset, spec, thresholds, measured)
+
+
+def _nothing_to_send(asset: dg.AssetKey, name: str) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        asset_key=asset,
+        check_name=name,
+        passed=True,
+        metadata={"rows": 0, "skipped_reason": "the audience snapshot has no rows"},
+        description="nothing to check: the snapshot has no rows, so the sync "
+        "sends nothing (no statement was run)",
+    )
+
+
+def _mapped_columns(
+    asset: dg.AssetKey, spec: SyncSpec, measured: Measured
+) -> dg.AssetCheckResult:
+    available = list(measured.columns)
+    upper = {c.upper() for c in available}
+    missing = [c.upper() for c in spec.mapping.columns if c.upper() not in upper]
+    hints = {
+        name: close[0]
+        for name in missing
+        if (close := difflib.get_close_matches(name, available, n=1, cutoff=0.75))
+    }
+    metadata = {
+        "missing_columns": dg.MetadataValue.json(missing),
+        "did_you_mean": dg.MetadataValue.json(hints),
+        "snapshot_columns": dg.MetadataValue.json(available),
+        **measured.statements,
+    }
+    if not missing:
+        description = f"all {len(spec.mapping.columns)} mapped columns are present"
+    else:
+        # Worded as the sync's own MappingError (tajo_assets.sync.mapping).
+        hint = ", ".join(f"{m} -> {c}?" for m, c in hints.items())
+        description = (
+            f"field_mapping names column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)}, but query {spec.query_name} returns "
+            f"{', '.join(available) or 'no columns'}"
+            f"{f' (did you mean {hint})' if hint else ''}; fix the mapping of sync "
+            f"{spec.name} or the query (or a view or table it reads)"
+        )
+    return dg.AssetCheckResult(
+        asset_key=asset,
+        check_name=MAPPED_COLUMNS_CHECK,
+        passed=not missing,
+        metadata=metadata,
+        description=description,
+    )
+
+
+def _key_column_missing(
+    asset: dg.AssetKey, name: str, spec: SyncSpec, measured: Measured
+) -> dg.AssetCheckResult:
+    key = spec.mapping.identifier_column
+    return dg.AssetCheckResult(
+        asset_key=asset,
+        check_name=name,
+        passed=False,
+        metadata={"key_column": key, **measured.statements},
+        description=f"not measured: the key column {key.upper()} is not in the "
+        f"snapshot (see {MAPPED_COLUMNS_CHECK})",
+    )
+
+
+def _keys(
+    asset: dg.AssetKey, spec: SyncSpec, thresholds: ChecksConfig, measured: Measured
+) -> dg.AssetCheckResult:
+    keys, key = measured.keys, spec.mapping.identifier_column.upper()
+    too_many_nulls = keys.null_keys > thresholds.max_null_keys
+    too_many_duplicates = keys.duplicate_keys > thresholds.max_duplicate_keys
+    problems = []
+    if too_many_nulls:
+        problems.append(
+            f"{keys.null_keys} rows have an empty or NULL {key} (checks."
+            f"max_null_keys allows {thresholds.max_null_keys}); filter them out "
+            f"in the query (WHERE {key} IS NOT NULL)"
+        )
+    if too_many_duplicates:
+        problems.append(
+            f"{keys.duplicate_keys} rows repeat another row's {key} once trimmed "
+            f"and lower-cased (checks.max_duplicate_keys allows "
+            f"{thresholds.max_duplicate_keys}); Brevo would keep only one, so "
+            "make the query return one row per contact (GROUP BY or QUALIFY)"
+        )
+    return dg.AssetCheckResult(
+        asset_key=asset,
+        check_name=KEYS_CHECK,
+        passed=not problems,
+        metadata={
+            "rows": keys.row_count,
+            "null_keys": keys.null_keys,
+            "max_null_keys": thresholds.max_null_keys,
+            "duplicate_keys": keys.duplicate_keys,
+            "max_duplicate_keys": thresholds.max_duplicate_keys,
+            "duplicate_sample": dg.MetadataValue.json(list(keys.duplicate_sample)),
+            **measured.statements,
+        },
+        description="; ".join(problems)
+        or f"{keys.row_count} rows, every {key} present and unique",
+    )
+
+
+def _email_rate(
+    asset: dg.AssetKey, spec: SyncSpec, thresholds: ChecksConfig, measured: Measured
+) -> dg.AssetCheckResult:
+    keys, key = measured.keys, spec.mapping.identifier_column.upper()
+    rate, minimum = keys.valid_email_rate, thresholds.min_valid_email_rate
+    passed = rate >= minimum
+    summary = f"{keys.valid_emails} of {keys.row_count} rows ({rate:.2%}) have a "
+    summary += f"valid email in {key}"
+    if not passed:
+        summary += (
+            f", below checks.min_valid_email_rate ({minimum:.2%}); check that "
+            f"{key} holds email addresses, or lower the threshold in tajo.yaml"
+        )
+    return dg.AssetCheckResult(
+        asset_key=asset,
+        check_name=EMAIL_RATE_CHECK,
+        passed=passed,
+        metadata={
+            "rows": keys.row_count,
+            "valid_emails": keys.valid_emails,
+            "invalid_emails": keys.row_count - keys.valid_emails,
+            "valid_email_rate": round(rate, 6),
+            "min_valid_email_rate": minimum,
+            **measured.statements,
+        },
+        description=summary,
+    )
