@@ -1,5 +1,8 @@
-"""The `tajo` command: run the local sandbox and the demo.
+"""The `tajo` command: set up Snowflake, check the set-up, run the sandbox and demo.
 
+tajo keygen                   write a key pair and print its ALTER USER statement
+tajo setup-sql                print the least-privilege Snowflake set-up script
+tajo doctor                   check configuration, Snowflake and Brevo
 tajo demo                     start the sandbox, materialize everything, summarize
 tajo sandbox run -- CMD ...   run CMD (e.g. `dagster dev`) against the sandbox
 tajo sandbox start [--detach] serve the sandbox until stopped
@@ -7,6 +10,7 @@ tajo sandbox stop             stop a detached sandbox
 """
 
 import argparse
+import getpass
 import logging
 import os
 import shutil
@@ -18,7 +22,12 @@ from pathlib import Path
 
 from tajo_assets.config import (
     CONFIG_PATH_VAR,
+    DEFAULT_BREVO_API_KEY_VAR,
+    DEFAULT_PASSPHRASE_VAR,
+    DEFAULT_PRIVATE_KEY_VAR,
+    DEFAULT_USER_VAR,
     ConfigError,
+    TajoConfig,
     check_environment,
     load_config,
     resolve_config_path,
@@ -34,7 +43,8 @@ STOP_TIMEOUT_S = 30.0
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(message)s")
     # A line per request (httpx) or per statement (the sandbox servers) would
     # drown the pipeline's own log.
     for noisy in (
@@ -43,13 +53,14 @@ def main(argv: list[str] | None = None) -> int:
         "tajo_assets.sandbox.brevo",
     ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    args = _parser().parse_args(argv)
     return args.handler(args)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tajo", description=__doc__.splitlines()[0])
+    parser.set_defaults(log_level=logging.INFO)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    _add_setup_commands(commands)
 
     demo = commands.add_parser("demo", help="run the main job on the sandbox")
     _add_sandbox_options(demo)
@@ -85,6 +96,55 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_setup_commands(commands) -> None:
+    """keygen, setup-sql and doctor: their output is the point, so logs stay quiet."""
+    keygen = commands.add_parser("keygen", help="write an RSA key pair for Snowflake")
+    keygen.add_argument("--out", type=Path, default=Path(), help="directory (./)")
+    keygen.add_argument("--name", default="rsa_key", help="file name stem (rsa_key)")
+    keygen.add_argument(
+        "--user", help="Snowflake user (default: the user tajo.yaml names)"
+    )
+    keygen.add_argument(
+        "--encrypt", action="store_true", help="encrypt the private key"
+    )
+    keygen.add_argument(
+        "--passphrase-env",
+        default=DEFAULT_PASSPHRASE_VAR,
+        help="variable holding the passphrase for --encrypt (else you are asked)",
+    )
+    keygen.add_argument("--force", action="store_true", help="replace existing files")
+    _add_config_option(keygen)
+    keygen.set_defaults(handler=_keygen, log_level=logging.WARNING)
+
+    setup_sql = commands.add_parser("setup-sql", help="print the Snowflake set-up")
+    _add_config_option(setup_sql)
+    setup_sql.add_argument(
+        "--public-key", type=Path, help="the .pub file of tajo keygen, for the user"
+    )
+    setup_sql.add_argument(
+        "--allowed-ip",
+        action="append",
+        default=[],
+        metavar="CIDR",
+        help="address or CIDR block tajo signs in from (repeat for more)",
+    )
+    setup_sql.set_defaults(handler=_setup_sql, log_level=logging.WARNING)
+
+    doctor = commands.add_parser("doctor", help="check configuration and services")
+    _add_config_option(doctor)
+    # Retry warnings would interleave with the check lines that already say it.
+    doctor.set_defaults(handler=_doctor, log_level=logging.ERROR)
+
+
+def _add_config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help=f"the tajo.yaml to use (default: ${CONFIG_PATH_VAR}, else ./tajo.yaml)",
+    )
+
+
 def _add_home_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--home",
@@ -96,12 +156,7 @@ def _add_home_option(parser: argparse.ArgumentParser) -> None:
 
 def _add_sandbox_options(parser: argparse.ArgumentParser) -> None:
     _add_home_option(parser)
-    parser.add_argument(
-        "--config",
-        type=Path,
-        default=None,
-        help=f"the tajo.yaml to use (default: ${CONFIG_PATH_VAR}, else ./tajo.yaml)",
-    )
+    _add_config_option(parser)
     parser.add_argument(
         "--scale-factor",
         type=float,
@@ -119,6 +174,112 @@ def _add_keep_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _keygen(args: argparse.Namespace) -> int:
+    from tajo_assets.setup.keygen import KeygenError, instructions, write_key_pair
+
+    passphrase = _new_passphrase(args.passphrase_env) if args.encrypt else None
+    if args.encrypt and passphrase is None:
+        return 2
+    user = (
+        args.user or _configured_user(args.config) or os.environ.get(DEFAULT_USER_VAR)
+    )
+    try:
+        files = write_key_pair(
+            args.out, args.name, passphrase=passphrase, force=args.force
+        )
+    except KeygenError as error:
+        print(f"tajo keygen: {error}")
+        return 1
+    print(instructions(files, user))
+    return 0
+
+
+def _new_passphrase(variable: str) -> str | None:
+    """The passphrase from `variable`, else asked twice; never a command argument."""
+    if os.environ.get(variable):
+        return os.environ[variable]
+    if not sys.stdin.isatty():
+        print(
+            f"tajo keygen: --encrypt needs a passphrase; set {variable} or run it "
+            "in a terminal to be asked for one"
+        )
+        return None
+    first = getpass.getpass("Passphrase for the private key: ")
+    if not first:
+        print("tajo keygen: the passphrase is empty; choose one, or drop --encrypt")
+        return None
+    if getpass.getpass("Same passphrase again: ") != first:
+        print("tajo keygen: the two passphrases differ; nothing was written")
+        return None
+    return first
+
+
+def _configured_user(path: Path | None) -> str | None:
+    """The Snowflake user tajo.yaml names, if the file is there and loads."""
+    source = resolve_config_path(path)
+    if not source.is_file():
+        return None
+    try:
+        config = _load_settings(source)
+    except ConfigError as error:
+        print(f"(could not read the user from {source}: {error})", file=sys.stderr)
+        return None
+    return config.snowflake.user
+
+
+def _load_settings(path: Path) -> TajoConfig:
+    """The configuration's non-secret settings: unset default secrets are filled
+    with a stand-in, since setting up comes before having the keys."""
+    stand_ins = {
+        name: "unused-by-set-up"
+        for name in (DEFAULT_PRIVATE_KEY_VAR, DEFAULT_BREVO_API_KEY_VAR)
+        if not os.environ.get(name)
+    }
+    return load_config(path, env=os.environ | stand_ins)
+
+
+def _setup_sql(args: argparse.Namespace) -> int:
+    from tajo_assets.setup.setup_sql import (
+        SetupError,
+        read_public_key,
+        render_setup_sql,
+    )
+
+    source = resolve_config_path(args.config)
+    try:
+        config = _load_settings(source)
+        user = config.snowflake.user or os.environ.get(DEFAULT_USER_VAR)
+        if not user:
+            raise SetupError(
+                "no Snowflake user: set connectors.snowflake.user or "
+                f"{DEFAULT_USER_VAR}"
+            )
+        public_key = read_public_key(args.public_key) if args.public_key else None
+        script = render_setup_sql(
+            config,
+            source,
+            user=user,
+            public_key=public_key,
+            allowed_ips=args.allowed_ip,
+        )
+    except (ConfigError, SetupError) as error:
+        # stdout carries only the script, so it can be piped to a SQL client.
+        print(f"tajo setup-sql: {error}", file=sys.stderr)
+        return 2
+    print(script, end="")
+    return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from tajo_assets.setup.doctor import Status, diagnose
+
+    failed = False
+    for check in diagnose(args.config):
+        print(check.line(), flush=True)
+        failed = failed or check.status is Status.FAIL
+    return 1 if failed else 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from tajo_assets.sandbox.summary import summarize
 
@@ -129,11 +290,13 @@ def _demo(args: argparse.Namespace) -> int:
         env = _child_environment(sandbox, config)
         if not _config_is_usable(config, env):
             return 2
-        materialize = [_venv_tool("dagster"), "asset", "materialize"]
-        materialize += ["-m", "tajo_assets.definitions", "--select", "*"]
-        returncode = subprocess.run(materialize, env=env, check=False).returncode  # noqa: S603
+        # The job, not `asset materialize --select '*'`: only the job also
+        # observes the ML scores and runs their freshness check.
+        execute = [_venv_tool("dagster"), "job", "execute"]
+        execute += ["-m", "tajo_assets.definitions", "-j", "tajo_sync"]
+        returncode = subprocess.run(execute, env=env, check=False).returncode  # noqa: S603
         if returncode != 0:
-            print(f"dagster asset materialize failed with exit code {returncode}")
+            print(f"dagster job execute failed with exit code {returncode}")
             return returncode
         summary = summarize(sandbox, config, env)
     print(summary.text)

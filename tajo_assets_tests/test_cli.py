@@ -130,6 +130,32 @@ def test_sandbox_run_needs_a_command():
     assert "give a command after --" in result.stdout
 
 
+def test_doctor_checks_the_demo_configuration_against_the_sandbox(tmp_path):
+    home = str(tmp_path / "home")
+
+    result = tajo(
+        "sandbox", "run", "--scale-factor", "0.01", "--home", home, "--", TAJO, "doctor"
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASS  configuration: loads" in result.stdout
+    assert "PASS  Snowflake sign-in: signed in to http://127.0.0.1:" in result.stdout
+    assert "PASS  Brevo API key:" in result.stdout
+    assert "FAIL" not in result.stdout
+
+
+def test_doctor_exits_1_naming_what_to_fix(tmp_path):
+    bad = tmp_path / "tajo.yaml"
+    bad.write_text("connectors:\n  snowflake:\n    acount: x\n")
+
+    result = tajo("doctor", "--config", str(bad))
+
+    assert result.returncode == 1
+    assert result.stdout.startswith("FAIL  configuration: The tajo configuration")
+    assert "connectors.snowflake.acount: unknown key" in result.stdout
+    assert "SKIP  Snowflake and Brevo: the configuration must load" in result.stdout
+
+
 def _read_env_file(path: Path) -> dict[str, str]:
     environment = {}
     for line in path.read_text().split("\nexport "):

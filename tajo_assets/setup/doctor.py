@@ -1,0 +1,377 @@
+"""`tajo doctor`: check each link from tajo.yaml to Brevo, one line per check.
+
+Checks run in order and later ones are skipped when what they need failed:
+configuration, environment, Snowflake sign-in, role, warehouse, state schema,
+each query against the field mapping, the Brevo key, the Brevo attributes.
+Every failure says what to fix. Nothing secret is printed: errors name the
+variable a secret came from, never its value.
+
+Side effect: a missing state schema is created, as the first sync would, to
+prove the role may.
+"""
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+
+from tajo_assets.brevo import BrevoClient, BrevoResource
+from tajo_assets.brevo.errors import BrevoAuthError, BrevoError
+from tajo_assets.config import ConfigError, TajoConfig, check_environment, load_config
+from tajo_assets.resources import build_resources
+from tajo_assets.setup.sources import NotAnalysable, model_targets, source_objects
+from tajo_assets.snowflake import (
+    Column,
+    SnowflakeAuthError,
+    SnowflakeConfigurationError,
+    SnowflakeError,
+    SnowflakeUnavailableError,
+    SqlApiClient,
+    placeholder_names,
+)
+from tajo_assets.sync.mapping import MappingError, ResolvedMapping, resolve_mapping
+from tajo_assets.sync.state import EPOCH, strip_statement
+
+BREVO_TIMEOUT_S = 15.0
+OBJECT_DOES_NOT_EXIST = "002003"
+_SETTINGS_FIX = "check connectors.snowflake (account, user, base_url) and the key"
+
+
+class Status(StrEnum):
+    PASS = "PASS"  # noqa: S105 (a status, not a password)
+    WARN = "WARN"
+    FAIL = "FAIL"
+    SKIP = "SKIP"
+
+
+@dataclass(frozen=True)
+class Check:
+    """The outcome of one check: what was checked, what was found, the fix."""
+
+    status: Status
+    what: str
+    found: str = ""
+    fix: str = ""
+
+    def line(self) -> str:
+        """`STATUS  what: found`, then `fix: ...`; later lines indented."""
+        text = f"{self.status.value:<4}  {self.what}"
+        text += f": {self.found}" if self.found else ""
+        text += f"\nfix: {self.fix}" if self.fix else ""
+        return "\n      ".join(text.splitlines())
+
+
+@dataclass
+class _Findings:
+    """What the Snowflake checks learned that the Brevo checks need."""
+
+    mappings: dict[str, ResolvedMapping] = field(default_factory=dict)
+
+
+def diagnose(config_path: Path | None = None) -> Iterator[Check]:
+    """Every check for the configuration at `config_path` (default: as Dagster).
+
+    Secrets are read from `os.environ`, as Dagster resources read them.
+    """
+    config, check = _load(config_path, os.environ)
+    yield check
+    if config is None:
+        yield Check(Status.SKIP, "Snowflake and Brevo", "the configuration must load")
+        return
+    check = _environment(config, os.environ)
+    yield check
+    if check.status is Status.FAIL:
+        yield Check(Status.SKIP, "Snowflake and Brevo", "the variables must be set")
+        return
+
+    found = _Findings()
+    yield from _snowflake_checks(config, found)
+    yield from _brevo_checks(config, found)
+
+
+def _load(path: Path | None, env: Mapping[str, str]) -> tuple[TajoConfig | None, Check]:
+    try:
+        config = load_config(path, env=env)
+    except ConfigError as error:
+        return None, Check(
+            Status.FAIL, "configuration", str(error), "correct the lines listed"
+        )
+    queries, syncs = len(config.queries()), len(config.syncs())
+    found = f"loads ({_count(queries, 'query', 'queries')}, {_count(syncs, 'sync')})"
+    return config, Check(Status.PASS, "configuration", found)
+
+
+def _environment(config: TajoConfig, env: Mapping[str, str]) -> Check:
+    try:
+        check_environment(config, env=env)
+    except ConfigError as error:
+        return Check(Status.FAIL, "environment", str(error), "export them and rerun")
+    return Check(Status.PASS, "environment", "every variable the file needs is set")
+
+
+# -- Snowflake ------------------------------------------------------------------
+
+
+def _snowflake_checks(config: TajoConfig, found: _Findings) -> Iterator[Check]:
+    if not config.snowflake.enabled:
+        yield Check(Status.SKIP, "Snowflake", "connectors.snowflake.enabled is false")
+        return
+    try:
+        resource = _initialized(build_resources(config)["snowflake"])
+        with resource.get_client() as client:
+            identity = _identity(client)
+            yield Check(
+                Status.PASS,
+                "Snowflake sign-in",
+                f"signed in to {client.base_url} as {identity['USER_NAME']}",
+            )
+            yield _role(config, identity)
+            yield _warehouse(config, identity)
+            yield _state_schema(config, client, identity)
+            yield from _queries(config, client, found)
+    except SnowflakeError as error:
+        yield _snowflake_failure(_failed_step(error), error)
+    except dg.DagsterError as error:
+        yield Check(Status.FAIL, "Snowflake settings", str(error), _SETTINGS_FIX)
+
+
+def _initialized(resource: dg.ConfigurableResource):
+    """The resource with its `dg.EnvVar` settings read from the environment."""
+    return resource.process_config_and_initialize()
+
+
+def _identity(client: SqlApiClient) -> dict[str, str | None]:
+    result = client.execute(_sql("identity"))
+    row = next(result.rows())
+    return {
+        column.name.upper(): value
+        for column, value in zip(result.columns, row, strict=True)
+    }
+
+
+def _failed_step(error: SnowflakeError) -> str:
+    """Which step a client error stopped: reaching, signing in, or the session."""
+    if isinstance(error, SnowflakeUnavailableError):
+        return "Snowflake reachable"
+    if isinstance(error, SnowflakeConfigurationError):
+        return "Snowflake settings"
+    if isinstance(error, SnowflakeAuthError):
+        return "Snowflake sign-in"
+    return "Snowflake session"
+
+
+def _snowflake_failure(what: str, error: SnowflakeError, fix: str = "") -> Check:
+    """A FAIL line from a client error: its text, and its advice as the fix."""
+    found = f"{error.summary}: {error.message}" if error.summary else error.message
+    return Check(Status.FAIL, what, found, fix or error.advice or _SETTINGS_FIX)
+
+
+def _role(config: TajoConfig, identity: Mapping[str, str | None]) -> Check:
+    wanted, current = config.snowflake.role, identity["ROLE_NAME"]
+    if wanted is None:
+        return Check(
+            Status.PASS,
+            "Snowflake role",
+            f"none configured; statements run as the user's default role {current}",
+        )
+    if current == wanted:
+        return Check(Status.PASS, "Snowflake role", f"statements run as {current}")
+    return Check(
+        Status.FAIL,
+        "Snowflake role",
+        f"connectors.snowflake.role is {wanted} but statements run as {current}",
+        f"GRANT ROLE {wanted} TO USER {identity['USER_NAME']} (see tajo setup-sql), "
+        "or correct the role's spelling and case as SHOW ROLES lists it",
+    )
+
+
+def _warehouse(config: TajoConfig, identity: Mapping[str, str | None]) -> Check:
+    wanted, current = config.snowflake.warehouse, identity["WAREHOUSE_NAME"]
+    if current is None or (wanted is not None and current != wanted):
+        shown = wanted or "none configured"
+        return Check(
+            Status.FAIL,
+            "Snowflake warehouse",
+            f"connectors.snowflake.warehouse is {shown} but no warehouse is in use"
+            if current is None
+            else f"connectors.snowflake.warehouse is {wanted} but {current} is in use",
+            "set connectors.snowflake.warehouse to a warehouse the role may use "
+            "(GRANT USAGE ON WAREHOUSE ..., see tajo setup-sql)",
+        )
+    return Check(Status.PASS, "Snowflake warehouse", f"statements run on {current}")
+
+
+def _state_schema(
+    config: TajoConfig, client: SqlApiClient, identity: Mapping[str, str | None]
+) -> Check:
+    schema = config.snowflake.state_schema.upper()
+    database = identity["DATABASE_NAME"]
+    what = "state schema"
+    if database is None:
+        return Check(
+            Status.FAIL,
+            what,
+            f"no database is in use, so {schema} has no home",
+            "set connectors.snowflake.database",
+        )
+    try:
+        exists = _schema_exists(client, schema)
+        if not exists:
+            client.execute(_sql("create_state_schema", state_schema=schema))
+    except SnowflakeError as error:
+        return _snowflake_failure(
+            f"{what} {database}.{schema}",
+            error,
+            "run the state section of tajo setup-sql (the role must own the schema)",
+        )
+    action = "exists" if exists else "did not exist; created it, as a sync would"
+    return Check(Status.PASS, what, f"{database}.{schema} {action}")
+
+
+def _schema_exists(client: SqlApiClient, schema: str) -> bool:
+    result = client.execute(_sql("state_schema_exists"), {"schema_name": schema})
+    return next(result.rows())[0] > 0
+
+
+def _queries(
+    config: TajoConfig, client: SqlApiClient, found: _Findings
+) -> Iterator[Check]:
+    """Each query compiled with no rows; each sync's mapping against its columns."""
+    columns: dict[str, tuple[Column, ...]] = {}
+    for name, sql in config.queries().items():
+        try:
+            columns[name] = _probe(client, sql)
+        except SnowflakeError as error:
+            yield _query_failure(config, name, sql, error)
+            continue
+        yield Check(Status.PASS, f"query {name}", f"runs, {len(columns[name])} columns")
+    timezone = ZoneInfo(config.snowflake.timezone)
+    for spec in config.syncs():
+        if spec.query_name not in columns:
+            found_nothing = f"query {spec.query_name} did not run"
+            yield Check(Status.SKIP, f"sync {spec.name} mapping", found_nothing)
+            continue
+        source = f"query {spec.query_name}"
+        try:
+            mapping = resolve_mapping(
+                spec.mapping, columns[spec.query_name], source, timezone
+            )
+        except MappingError as error:
+            yield Check(Status.FAIL, f"sync {spec.name} mapping", str(error))
+            continue
+        found.mappings[spec.name] = mapping
+        yield Check(
+            Status.PASS,
+            f"sync {spec.name} mapping",
+            f"{source} returns all {len(spec.mapping.columns)} mapped columns",
+        )
+
+
+def _query_failure(
+    config: TajoConfig, name: str, sql: str, error: SnowflakeError
+) -> Check:
+    """FAIL, or WARN when the query reads a model's table not built yet."""
+    unbuilt = _model_tables_read(config, sql)
+    if error.code == OBJECT_DOES_NOT_EXIST and unbuilt:
+        return Check(
+            Status.WARN,
+            f"query {name}",
+            f"reads {', '.join(unbuilt)}, which the warehouse models create on "
+            "their first run; run doctor again after materializing them",
+        )
+    fix = f"correct the SQL of query {name} in tajo.yaml"
+    return _snowflake_failure(f"query {name}", error, fix)
+
+
+def _model_tables_read(config: TajoConfig, sql: str) -> list[str]:
+    snowflake = config.snowflake
+    try:
+        read = set(source_objects(sql, snowflake.database, snowflake.schema_))
+    except NotAnalysable:
+        return []
+    return [table.path for table in sorted(read & model_targets(config.models))]
+
+
+def _probe(client: SqlApiClient, sql: str) -> tuple[Column, ...]:
+    """The query's columns, from a run that returns no rows.
+
+    `:last_sync` is bound to the epoch, as on a first sync.
+    """
+    statement = _sql("probe_query", query=strip_statement(sql))
+    bindings = {"last_sync": EPOCH} if "last_sync" in placeholder_names(sql) else None
+    return client.execute(statement, bindings).columns
+
+
+# -- Brevo ----------------------------------------------------------------------
+
+
+def _brevo_checks(config: TajoConfig, found: _Findings) -> Iterator[Check]:
+    try:
+        resource = _initialized(build_resources(config)["brevo"])
+        with _brevo_client(resource) as brevo:
+            brevo.check_key()
+            yield Check(
+                Status.PASS,
+                "Brevo API key",
+                f"{resource.base_url} accepts the key from {resource.api_key_env}",
+            )
+            yield _attributes(brevo, found)
+    except BrevoAuthError as error:
+        fix = f"export a valid Brevo API v3 key in {config.brevo.api_key.env_var}"
+        yield Check(Status.FAIL, "Brevo API key", str(error), fix)
+    except (BrevoError, dg.DagsterError) as error:
+        fix = "check connectors.brevo.base_url and the network"
+        yield Check(Status.FAIL, "Brevo reachable", str(error), fix)
+
+
+def _brevo_client(resource: BrevoResource) -> BrevoClient:
+    # One retry only: a doctor should answer quickly when Brevo is unreachable.
+    return BrevoClient(
+        resource.api_key,
+        resource.base_url,
+        timeout_s=BREVO_TIMEOUT_S,
+        max_retries=1,
+        api_key_env=resource.api_key_env,
+    )
+
+
+def _attributes(brevo: BrevoClient, found: _Findings) -> Check:
+    what = "Brevo attributes"
+    if not found.mappings:
+        return Check(Status.SKIP, what, "no sync mapping could be checked")
+    existing = {a.name.upper(): a for a in brevo.get_attributes()}
+    missing, mismatched = {}, []
+    for mapping in found.mappings.values():
+        for name, kind in mapping.attribute_types().items():
+            have = existing.get(name.upper())
+            if have is None:
+                missing[name] = kind
+            elif have.type and have.type != kind:
+                mismatched.append(f"{name} is {have.type}, its column holds {kind}")
+    if not missing and not mismatched:
+        return Check(Status.PASS, what, "every mapped attribute exists")
+    notes = []
+    if missing:
+        listed = ", ".join(f"{n} ({k})" for n, k in sorted(missing.items()))
+        notes.append(f"missing {listed}; the first sync creates them")
+    if mismatched:
+        notes.append(
+            "; ".join(mismatched)
+            + " (Brevo ignores values of the wrong type: change the attribute "
+            "type in Brevo or cast the column)"
+        )
+    return Check(Status.WARN, what, "; ".join(notes))
+
+
+def _sql(name: str, **identifiers: str) -> str:
+    text = resources.files("tajo_assets.setup").joinpath(f"sql/{name}.sql")
+    return text.read_text().format(**identifiers).strip()
+
+
+def _count(number: int, noun: str, plural: str | None = None) -> str:
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"

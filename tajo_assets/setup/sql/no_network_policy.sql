@@ -1,0 +1,3 @@
+-- 7. No --allowed-ip given, so no network policy. To accept sign-in only from
+-- the machines that run tajo, run `tajo setup-sql --allowed-ip <address or
+-- CIDR block> ...` again and apply its last section.

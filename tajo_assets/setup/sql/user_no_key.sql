@@ -1,0 +1,2 @@
+-- No --public-key given. Run `tajo keygen --user {user}` and then the
+-- ALTER USER {user} SET RSA_PUBLIC_KEY = '...' statement it prints.
