@@ -5,6 +5,7 @@ the error is displayed, so the text here only describes what would be right.
 """
 
 import re
+import unicodedata
 from typing import Annotated
 from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -150,10 +151,26 @@ def check_mapping_target(value: str) -> str:
     )
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+def refuse_control_characters(value: str) -> str:
+    """One-line text: no line break, NUL, tab or other control character.
+
+    Names such as the role and user are printed into SQL text and `--`
+    comments (tajo setup-sql), where a line break would end the comment and
+    start a statement of its own.
+    """
+    if any(unicodedata.category(char) == "Cc" for char in value):
+        raise invalid_value(
+            "text on one line, without line breaks, tabs or other control characters"
+        )
+    return value
+
+
+_NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Text = Annotated[_NonBlank, AfterValidator(refuse_control_characters)]
 WholeNumber = Annotated[int, BeforeValidator(refuse_boolean)]
 PositiveNumber = Annotated[WholeNumber, Field(gt=0)]
-SqlText = Text
+# SQL spans lines; it is bound or run as a statement, never pasted into a comment.
+SqlText = _NonBlank
 Cron = Annotated[str, AfterValidator(check_cron)]
 TimeZoneName = Annotated[str, AfterValidator(check_timezone)]
 BaseUrl = Annotated[str, AfterValidator(check_base_url)]

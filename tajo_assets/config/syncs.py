@@ -11,7 +11,7 @@ from enum import StrEnum
 from pydantic import Field, model_validator
 
 from tajo_assets.config.errors import Location, problems_found
-from tajo_assets.config.fields import PositiveNumber, Text
+from tajo_assets.config.fields import PositiveNumber, SqlText, Text
 from tajo_assets.config.mapping import AttributeMapping, FieldMapping
 from tajo_assets.config.section import Section
 from tajo_assets.snowflake.bindings import placeholder_names
@@ -58,7 +58,7 @@ class SyncConfig(Section):
     """One reverse-ETL sync as written under `syncs:`."""
 
     type: SyncType = Field(SyncType.REVERSE_ETL, description="the kind of sync")
-    query: Text = Field(
+    query: SqlText = Field(
         description="a query name from connectors.snowflake.queries, or SQL text"
     )
     destination: ListDestination = Field(

@@ -2,12 +2,14 @@
 
 Checks run in order and later ones are skipped when what they need failed:
 configuration, environment, Snowflake sign-in, role, warehouse, state schema,
-each query against the field mapping, the Brevo key, the Brevo attributes.
-Every failure says what to fix. Nothing secret is printed: errors name the
-variable a secret came from, never its value.
+each model source (with a `models:` block), each query against the field
+mapping, the Brevo key, the Brevo attributes. Every failure says what to fix.
+Nothing secret is printed: errors name the variable a secret came from, never
+its value. An unexpected error in a check is a FAIL line naming the check,
+never a traceback.
 
-Side effect: a missing state schema is created, as the first sync would, to
-prove the role may.
+Side effects: a missing state schema is created, as the first sync would, and
+a transient probe table is created in it and dropped, to prove the role may.
 """
 
 import os
@@ -23,8 +25,15 @@ import dagster as dg
 from tajo_assets.brevo import BrevoClient, BrevoResource
 from tajo_assets.brevo.errors import BrevoAuthError, BrevoError
 from tajo_assets.config import ConfigError, TajoConfig, check_environment, load_config
+from tajo_assets.config.model import Transport
 from tajo_assets.resources import build_resources
-from tajo_assets.setup.sources import NotAnalysable, model_targets, source_objects
+from tajo_assets.setup.sources import (
+    NotAnalysable,
+    SourceObject,
+    model_targets,
+    qualified,
+    source_objects,
+)
 from tajo_assets.snowflake import (
     Column,
     SnowflakeAuthError,
@@ -33,6 +42,7 @@ from tajo_assets.snowflake import (
     SnowflakeUnavailableError,
     SqlApiClient,
     placeholder_names,
+    resolve_base_url,
 )
 from tajo_assets.sync.mapping import MappingError, ResolvedMapping, resolve_mapping
 from tajo_assets.sync.state import EPOCH, strip_statement
@@ -40,6 +50,16 @@ from tajo_assets.sync.state import EPOCH, strip_statement
 BREVO_TIMEOUT_S = 15.0
 OBJECT_DOES_NOT_EXIST = "002003"
 _SETTINGS_FIX = "check connectors.snowflake (account, user, base_url) and the key"
+_BUG_FIX = "this is a bug in tajo doctor; please report it with this line"
+# Created and dropped in the state schema to prove the role may create tables.
+STATE_PROBE_TABLE = "TAJO_DOCTOR_PROBE"
+# The columns each model source must have (docs/models.md, "What the sources
+# must contain"); the models' SQL in tajo_assets/models/sql reads exactly these.
+MODEL_SOURCE_COLUMNS = {
+    "orders": ("O_CUSTKEY", "O_ORDERDATE", "O_TOTALPRICE"),
+    "customers": ("CUSTOMER_ID", "EMAIL", "FIRST_NAME", "LAST_NAME"),
+    "customer_scores": ("EMAIL", "PREDICTED_LTV", "CHURN_SCORE", "SCORE_DATE"),
+}
 
 
 class Status(StrEnum):
@@ -90,8 +110,24 @@ def diagnose(config_path: Path | None = None) -> Iterator[Check]:
         return
 
     found = _Findings()
-    yield from _snowflake_checks(config, found)
-    yield from _brevo_checks(config, found)
+    yield from _guarded("Snowflake", _snowflake_checks(config, found))
+    yield from _guarded("Brevo", _brevo_checks(config, found))
+
+
+def _guarded(what: str, checks: Iterator[Check]) -> Iterator[Check]:
+    """`checks`, with an unexpected exception turned into a FAIL line naming
+    `what`. A SnowflakeError passes through to the Snowflake checks' handler.
+    """
+    try:
+        yield from checks
+    except SnowflakeError:
+        raise  # the Snowflake checks end with it, naming the step it stopped
+    except Exception as error:  # a line for the user, not a traceback
+        yield _unexpected(what, error)
+
+
+def _unexpected(what: str, error: Exception) -> Check:
+    return Check(Status.FAIL, what, f"{type(error).__name__}: {error}", _BUG_FIX)
 
 
 def _load(path: Path | None, env: Mapping[str, str]) -> tuple[TajoConfig | None, Check]:
@@ -128,16 +164,39 @@ def _snowflake_checks(config: TajoConfig, found: _Findings) -> Iterator[Check]:
             yield Check(
                 Status.PASS,
                 "Snowflake sign-in",
-                f"signed in to {client.base_url} as {identity['USER_NAME']}",
+                f"signed in to {_target(config)} as {identity['USER_NAME']}",
             )
-            yield _role(config, identity)
-            yield _warehouse(config, identity)
-            yield _state_schema(config, client, identity)
-            yield from _queries(config, client, found)
+            yield _checked("Snowflake role", _role, config, identity)
+            yield _checked("Snowflake warehouse", _warehouse, config, identity)
+            yield _checked("state schema", _state_schema, config, client, identity)
+            yield from _guarded("model sources", _model_sources(config, client))
+            yield from _guarded("queries", _queries(config, client, found))
     except SnowflakeError as error:
         yield _snowflake_failure(_failed_step(error), error)
     except dg.DagsterError as error:
         yield Check(Status.FAIL, "Snowflake settings", str(error), _SETTINGS_FIX)
+
+
+def _checked(what: str, check, *args) -> Check:
+    """`check(*args)`; a FAIL line naming `what` if it raises unexpectedly.
+
+    A SnowflakeError still ends the Snowflake checks (the session is gone).
+    """
+    try:
+        return check(*args)
+    except SnowflakeError:
+        raise
+    except Exception as error:  # a line for the user, not a traceback
+        return _unexpected(what, error)
+
+
+def _target(config: TajoConfig) -> str:
+    """Where the client signs in, from the configuration (either transport)."""
+    snowflake = config.snowflake
+    if snowflake.transport == Transport.CONNECTOR:
+        # The connector finds the host from the account; base_url is not used.
+        return f"account {snowflake.account}"
+    return resolve_base_url(snowflake.account, snowflake.base_url)
 
 
 def _initialized(resource: dg.ConfigurableResource):
@@ -220,9 +279,13 @@ def _state_schema(
             "set connectors.snowflake.database",
         )
     try:
+        # INFORMATION_SCHEMA lists only schemas the role can see, and CREATE
+        # SCHEMA IF NOT EXISTS does nothing for a schema the role cannot use:
+        # only creating a table there proves a sync can keep its state.
         exists = _schema_exists(client, schema)
         if not exists:
             client.execute(_sql("create_state_schema", state_schema=schema))
+        _create_and_drop_probe(client, schema)
     except SnowflakeError as error:
         return _snowflake_failure(
             f"{what} {database}.{schema}",
@@ -230,12 +293,59 @@ def _state_schema(
             "run the state section of tajo setup-sql (the role must own the schema)",
         )
     action = "exists" if exists else "did not exist; created it, as a sync would"
-    return Check(Status.PASS, what, f"{database}.{schema} {action}")
+    proof = "the role created and dropped a table in it"
+    return Check(Status.PASS, what, f"{database}.{schema} {action}; {proof}")
+
+
+def _create_and_drop_probe(client: SqlApiClient, schema: str) -> None:
+    names = {"state_schema": schema, "probe_table": STATE_PROBE_TABLE}
+    client.execute(_sql("state_table_probe", **names))
+    client.execute(_sql("drop_state_table_probe", **names))
 
 
 def _schema_exists(client: SqlApiClient, schema: str) -> bool:
     result = client.execute(_sql("state_schema_exists"), {"schema_name": schema})
     return next(result.rows())[0] > 0
+
+
+def _model_sources(config: TajoConfig, client: SqlApiClient) -> Iterator[Check]:
+    """With a models: block, each source table exists with the columns it needs."""
+    if config.models is None:
+        return
+    for role, table in config.models.source_tables().items():
+        yield _checked(f"model source {role}", _model_source, client, role, table)
+
+
+def _model_source(client: SqlApiClient, role: str, table: str) -> Check:
+    what, needed = f"model source {role}", MODEL_SOURCE_COLUMNS[role]
+    try:
+        columns = _table_columns(client, qualified(table))
+    except SnowflakeError as error:
+        if error.code != OBJECT_DOES_NOT_EXIST:
+            raise
+        return Check(
+            Status.FAIL,
+            what,
+            f"{table} does not exist or the role may not read it",
+            f"set models.{role} to the table holding {', '.join(needed)}, or "
+            "grant the role SELECT on it (see tajo setup-sql)",
+        )
+    have = {column.name.upper() for column in columns}
+    missing = [name for name in needed if name not in have]
+    if missing:
+        return Check(
+            Status.FAIL,
+            what,
+            f"{table} lacks {', '.join(missing)}",
+            f"point models.{role} at a view that names its columns "
+            f"{', '.join(needed)} (see docs/models.md)",
+        )
+    return Check(Status.PASS, what, f"{table} has {', '.join(needed)}")
+
+
+def _table_columns(client: SqlApiClient, table: SourceObject) -> tuple[Column, ...]:
+    """The columns of `table`, read with no rows; raises SnowflakeError."""
+    return client.execute(_sql("probe_table", table=table.path)).columns
 
 
 def _queries(
@@ -247,7 +357,7 @@ def _queries(
         try:
             columns[name] = _probe(client, sql)
         except SnowflakeError as error:
-            yield _query_failure(config, name, sql, error)
+            yield _query_failure(config, client, name, sql, error)
             continue
         yield Check(Status.PASS, f"query {name}", f"runs, {len(columns[name])} columns")
     timezone = ZoneInfo(config.snowflake.timezone)
@@ -273,28 +383,50 @@ def _queries(
 
 
 def _query_failure(
-    config: TajoConfig, name: str, sql: str, error: SnowflakeError
+    config: TajoConfig, client: SqlApiClient, name: str, sql: str, error: SnowflakeError
 ) -> Check:
-    """FAIL, or WARN when the query reads a model's table not built yet."""
-    unbuilt = _model_tables_read(config, sql)
-    if error.code == OBJECT_DOES_NOT_EXIST and unbuilt:
+    """FAIL, or WARN when the only missing objects are model tables not built yet.
+
+    The error's text is not parsed (its form differs between accounts and
+    transports): every table the query reads is probed instead.
+    """
+    what, fix = f"query {name}", f"correct the SQL of query {name} in tajo.yaml"
+    read = _tables_read(config, sql) if error.code == OBJECT_DOES_NOT_EXIST else []
+    missing = [table for table in read if not _exists(client, table)]
+    targets = model_targets(config.models)
+    unbuilt = [table.path for table in missing if table in targets]
+    others = [table.path for table in missing if table not in targets]
+    if others:
+        found = f"{', '.join(others)} does not exist or the role may not read it"
+        grant = "; or grant the role SELECT on it (see tajo setup-sql)"
+        return Check(Status.FAIL, what, found, fix + grant)
+    if unbuilt:
         return Check(
             Status.WARN,
-            f"query {name}",
+            what,
             f"reads {', '.join(unbuilt)}, which the warehouse models create on "
             "their first run; run doctor again after materializing them",
         )
-    fix = f"correct the SQL of query {name} in tajo.yaml"
-    return _snowflake_failure(f"query {name}", error, fix)
+    return _snowflake_failure(what, error, fix)
 
 
-def _model_tables_read(config: TajoConfig, sql: str) -> list[str]:
+def _tables_read(config: TajoConfig, sql: str) -> list[SourceObject]:
     snowflake = config.snowflake
     try:
-        read = set(source_objects(sql, snowflake.database, snowflake.schema_))
+        return source_objects(sql, snowflake.database, snowflake.schema_)
     except NotAnalysable:
         return []
-    return [table.path for table in sorted(read & model_targets(config.models))]
+
+
+def _exists(client: SqlApiClient, table: SourceObject) -> bool:
+    """Whether the role can read `table`; Snowflake says the same for both."""
+    try:
+        _table_columns(client, table)
+    except SnowflakeError as error:
+        if error.code == OBJECT_DOES_NOT_EXIST:
+            return False
+        raise
+    return True
 
 
 def _probe(client: SqlApiClient, sql: str) -> tuple[Column, ...]:

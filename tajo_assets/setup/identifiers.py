@@ -3,19 +3,43 @@
 Object names cannot be bindings, so the set-up script has them in its text.
 Every name goes through one of these functions first: a plain identifier is
 printed as is, anything else is quoted with its double quotes doubled, so no
-name can end a statement or start another. Addresses are parsed, never pasted.
+name can end a statement or start another. A name holding a control
+character (a line break, NUL) is refused: in a `--` comment a line break
+would start a statement. Addresses are parsed, never pasted.
 """
 
 import ipaddress
 import re
+import unicodedata
 
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,254}")
 _PLAIN_UPPER = re.compile(r"[A-Z_][A-Z0-9_$]{0,254}")
 
 
+class IdentifierError(ValueError):
+    """A name holds a control character and cannot be printed into SQL."""
+
+
 def quoted(name: str) -> str:
-    """`name` as a double-quoted identifier: exactly this name, case kept."""
+    """`name` as a double-quoted identifier: exactly this name, case kept.
+
+    Raises IdentifierError if `name` holds a control character (category
+    Cc: line breaks, NUL, tab...). The configuration refuses those already;
+    this is the second line of defence for every caller.
+    """
+    refuse_control_characters(name)
     return '"' + name.replace('"', '""') + '"'
+
+
+def refuse_control_characters(name: str) -> str:
+    """`name` unchanged; raises IdentifierError if it holds a control character."""
+    found = [char for char in name if unicodedata.category(char) == "Cc"]
+    if found:
+        raise IdentifierError(
+            f"the name {name!r} holds the control character {found[0]!r}; "
+            "Snowflake names printed into SQL must be on one line"
+        )
+    return name
 
 
 def object_identifier(name: str) -> str:

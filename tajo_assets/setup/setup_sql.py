@@ -6,6 +6,7 @@ re-encoded from a parsed key, and parsed network addresses. The same
 configuration and options always give the same text.
 """
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -17,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from tajo_assets.config import TajoConfig
 from tajo_assets.setup.identifiers import (
     AddressError,
+    IdentifierError,
     network_address,
     object_identifier,
     user_identifier,
@@ -34,6 +36,10 @@ from tajo_assets.snowflake.auth import public_key_fingerprint
 DEFAULT_ROLE = "TAJO_ROLE"
 DEFAULT_WAREHOUSE = "TAJO_WH"
 POLICY = "TAJO_POLICY"
+# Snowflake shares this database with every account: its schemas and tables
+# refuse GRANT USAGE and GRANT SELECT; only IMPORTED PRIVILEGES on the whole
+# database give read access. Other shared databases cannot be told from a name.
+SAMPLE_DATABASE = "SNOWFLAKE_SAMPLE_DATA"
 
 
 class SetupError(Exception):
@@ -79,13 +85,16 @@ def render_setup_sql(
     """The whole set-up script for `config`, ending with a newline.
 
     Raises SetupError for an address that is not an IP address or CIDR
-    block, or when the configuration names no database (the state schema
-    lives in it).
+    block, a name holding a control character (a line break), or when the
+    configuration names no database (the state schema lives in it).
     """
-    names = _names(config, user)
+    try:
+        names = _names(config, user)
+    except IdentifierError as error:
+        raise SetupError(str(error)) from None
     addresses = _addresses(allowed_ips)
     sections = [
-        _template("header", config_path=_comment_text(str(config_path))),
+        _template("header", config_path=str(config_path)),
         _template("role", **names),
         _template("warehouse", **names),
         _template("sources", grants=_source_grants(config, names["role"])),
@@ -143,10 +152,17 @@ def _source_grants(config: TajoConfig, role: str) -> str:
             unanalysed.append(_by_hand(name, reason))
     sources -= model_targets(config.models)
     databases, schemas = _used_namespaces(config, sources)
+    shared = SAMPLE_DATABASE in databases
+    databases.discard(SAMPLE_DATABASE)
+    schemas = {s for s in schemas if not s.startswith(f"{SAMPLE_DATABASE}.")}
     lines = _usage_grants(databases, schemas, role)
     lines += [
-        f"GRANT SELECT ON TABLE {o.path} TO ROLE {role};" for o in sorted(sources)
+        f"GRANT SELECT ON TABLE {o.path} TO ROLE {role};"
+        for o in sorted(sources)
+        if o.database != SAMPLE_DATABASE
     ]
+    if shared:
+        lines.append(_template("sample_database", database=SAMPLE_DATABASE, role=role))
     return "\n".join(unanalysed + lines)
 
 
@@ -222,7 +238,7 @@ def _key_section(public_key: PublicKey | None, names: dict[str, str]) -> str:
         return _template("user_no_key", **names)
     return _template(
         "user_key",
-        public_key_file=_comment_text(str(public_key.path)),
+        public_key_file=str(public_key.path),
         fingerprint=public_key.fingerprint,
         public_key=public_key.body,
         **names,
@@ -237,10 +253,21 @@ def _policy_section(addresses: list[str], names: dict[str, str]) -> str:
 
 
 def _comment_text(text: str) -> str:
-    """`text` safe inside a `--` comment: a line break would end the comment."""
-    return " ".join(text.split())
+    """`text` safe inside a `--` comment: a line break would end the comment.
+
+    Control characters become spaces, then every run of white space (which
+    includes the Unicode line and paragraph separators) one space.
+    """
+    spaced = "".join(" " if unicodedata.category(c) == "Cc" else c for c in text)
+    return " ".join(spaced.split())
 
 
 def _template(name: str, **values: str) -> str:
+    """The template `sql/<name>.sql` filled with `values`.
+
+    Each value is also offered as `<key>_comment`, made safe for a `--`
+    comment; templates name identifiers in comments only that way.
+    """
+    comments = {f"{key}_comment": _comment_text(v) for key, v in values.items()}
     text = resources.files("tajo_assets.setup").joinpath(f"sql/{name}.sql")
-    return text.read_text().format(**values)
+    return text.read_text().format(**values, **comments)

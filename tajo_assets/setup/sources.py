@@ -17,7 +17,11 @@ except ImportError:  # the sandbox extra is not installed
     sqlglot = None
 
 from tajo_assets.config.models import ModelsConfig
-from tajo_assets.setup.identifiers import object_identifier, source_identifier
+from tajo_assets.setup.identifiers import (
+    IdentifierError,
+    object_identifier,
+    source_identifier,
+)
 
 
 class NotAnalysable(Exception):
@@ -49,7 +53,8 @@ def source_objects(
     `database` and `schema` are the connection's defaults (config values, case
     as SHOW lists them). Raises NotAnalysable when sqlglot is not installed,
     the text is not one statement it can parse, a name is computed
-    (IDENTIFIER(...), stages, table functions) or a default is missing.
+    (IDENTIFIER(...), stages, table functions), a default is missing or a
+    name holds a control character.
     """
     tree = _parse(sql)
     cte_names = {cte.alias_or_name.upper() for cte in tree.find_all(exp.CTE)}
@@ -57,7 +62,10 @@ def source_objects(
     for table in tree.find_all(exp.Table):
         if not table.db and table.name.upper() in cte_names:
             continue
-        found.add(_resolve(table, database, schema))
+        try:
+            found.add(_resolve(table, database, schema))
+        except IdentifierError as error:
+            raise NotAnalysable(str(error)) from None
     return sorted(found)
 
 

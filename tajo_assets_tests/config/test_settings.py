@@ -485,3 +485,41 @@ def test_disabled_snowflake_needs_no_account(load_text):
     config = load_text("connectors:\n  snowflake:\n    enabled: false\n")
 
     assert (config.snowflake.enabled, config.snowflake.account) == (False, None)
+
+
+@pytest.mark.parametrize(
+    ("setting", "key"),
+    [
+        pytest.param('role: "TAJO_ROLE\\nGRANT ROLE X TO ROLE PUBLIC;\\n--"', "role"),
+        pytest.param('user: "TAJO\\rDROP USER ADMIN"', "user"),
+        pytest.param('warehouse: "WH\\0"', "warehouse"),
+        pytest.param('database: "DB\\tX"', "database"),
+        pytest.param('schema: "A\\nB"', "schema"),
+    ],
+)
+def test_names_with_control_characters_are_refused_naming_the_key(
+    load_error, setting: str, key: str
+):
+    # Names are printed into SQL and its `--` comments by tajo setup-sql.
+    message = load_error(_snowflake_with(setting))
+
+    line = line_about(message, f"{SNOWFLAKE}.{key}")
+    assert "expected text on one line, without line breaks" in line
+
+
+def test_a_line_break_from_the_environment_is_refused_too(load_error):
+    message = load_error(
+        _snowflake_with("user: ${SNOWFLAKE_USER}"),
+        env={"SNOWFLAKE_USER": "TAJO\nDROP DATABASE PROD_DB;"},
+    )
+
+    line = line_about(message, f"{SNOWFLAKE}.user")
+    assert "(from '${SNOWFLAKE_USER}'); expected text on one line" in line
+
+
+def test_queries_keep_their_line_breaks(load_text):
+    config = load_text(
+        _snowflake_with("queries:\n      q: |\n        SELECT 1\n        FROM t\n")
+    )
+
+    assert config.queries()["q"] == "SELECT 1\nFROM t"

@@ -62,7 +62,9 @@ def test_every_check_passes_against_the_sandbox(write_project, sandbox_env):
     assert checks["Snowflake role"].found == "statements run as TAJO_ROLE"
     assert checks["Snowflake warehouse"].found == "statements run on TAJO_WH"
     assert "did not exist; created it" in checks["state schema"].found
-    assert doctor(project)["state schema"].found.endswith("exists")
+    assert doctor(project)["state schema"].found.endswith(
+        "exists; the role created and dropped a table in it"
+    )
 
 
 def test_missing_attributes_warn_that_the_first_sync_creates_them(write_project):
@@ -120,6 +122,63 @@ def test_a_query_of_a_model_table_not_built_yet_only_warns(write_project):
         "create on their first run"
     )
     assert checks["sync customer_segments mapping"].status is Status.SKIP
+
+
+def test_a_missing_table_beside_a_built_model_table_fails_naming_it(write_project):
+    # CUSTOMER_SEGMENTS is a model's table (the sandbox has it built).
+    project = write_project(
+        mapping={"email": "email"},
+        query="SELECT s.email FROM customer_segments s JOIN no_such_table n "
+        "ON n.id = s.customer_id WHERE s.updated_at > :last_sync",
+        models="models: {}\n",
+    )
+
+    checks = doctor(project)
+
+    [failure] = failures(checks)
+    assert failure.what == "query customer_segments"
+    assert failure.found == (
+        "MARKETING_DB.PUBLIC.NO_SUCH_TABLE does not exist or the role may not read it"
+    )
+
+
+def test_a_missing_table_beside_an_unbuilt_model_table_fails_too(write_project):
+    project = write_project(
+        mapping={"email": "email"},
+        query="SELECT b.email FROM analytics.not_built_yet b JOIN no_such_table n "
+        "ON n.id = b.customer_id WHERE b.updated_at > :last_sync",
+        models="models:\n  rfm_table: MARKETING_DB.ANALYTICS.NOT_BUILT_YET\n",
+    )
+
+    [failure] = failures(doctor(project))
+
+    assert failure.found.startswith("MARKETING_DB.PUBLIC.NO_SUCH_TABLE does not exist")
+
+
+def test_each_model_source_must_exist_with_the_columns_its_model_reads(
+    write_project,
+):
+    project = write_project(
+        mapping={"email": "email"},
+        query="SELECT email FROM customers WHERE created_at > :last_sync",
+        models="models:\n  orders: MARKETING_DB.PUBLIC.NO_SUCH_ORDERS\n"
+        "  customer_scores: MARKETING_DB.PUBLIC.CUSTOMERS\n",
+    )
+
+    checks = doctor(project)
+
+    assert statuses(checks)["model source customers"] is Status.PASS
+    orders = checks["model source orders"]
+    assert orders.status is Status.FAIL
+    assert orders.found == (
+        "MARKETING_DB.PUBLIC.NO_SUCH_ORDERS does not exist or the role may not read it"
+    )
+    assert orders.fix.startswith("set models.orders to the table holding O_CUSTKEY")
+    scores = checks["model source customer_scores"]
+    assert scores.status is Status.FAIL
+    assert scores.found == (
+        "MARKETING_DB.PUBLIC.CUSTOMERS lacks PREDICTED_LTV, CHURN_SCORE, SCORE_DATE"
+    )
 
 
 def test_a_wrong_brevo_key_fails_naming_its_variable_not_its_value(

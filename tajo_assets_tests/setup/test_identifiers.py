@@ -4,8 +4,10 @@ import pytest
 
 from tajo_assets.setup.identifiers import (
     AddressError,
+    IdentifierError,
     network_address,
     object_identifier,
+    quoted,
     source_identifier,
     user_identifier,
 )
@@ -73,3 +75,14 @@ def test_ipv6_is_refused_because_network_policies_take_ipv4_only(text):
 
     assert repr(text) in str(refused.value)
     assert "IPv4 addresses and blocks only" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "name", ["TAJO\nDROP DATABASE PROD_DB;\n--", "a\rb", "nul\x00", "tab\tbed"]
+)
+def test_names_with_control_characters_are_refused_by_every_helper(name):
+    for helper in (quoted, object_identifier, user_identifier):
+        with pytest.raises(IdentifierError, match="control character"):
+            helper(name)
+    with pytest.raises(IdentifierError):
+        source_identifier(name, was_quoted=True)

@@ -129,6 +129,36 @@ def test_keygen_takes_the_user_from_tajo_yaml(tmp_path, capsys):
 
 
 @pytest.mark.usefixtures("no_snowflake_environment")
+def test_keygen_reads_the_user_from_an_oauth_config_without_its_secrets(
+    tmp_path, capsys
+):
+    config = tmp_path / "tajo.yaml"
+    config.write_text(
+        "connectors:\n  snowflake:\n    account: myorg-myacct\n    user: svc_oauth\n"
+        "    auth: {method: oauth, client_id: abc, client_secret: '${MY_SECRET}'}\n"
+        "  brevo: {api_key: '${MY_BREVO_KEY}'}\n"
+    )
+
+    code = cli.main(["keygen", "--out", str(tmp_path), "--config", str(config)])
+
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "ALTER USER SVC_OAUTH SET RSA_PUBLIC_KEY='" in captured.out
+    assert "could not read the user" not in captured.err
+
+
+@pytest.mark.usefixtures("no_snowflake_environment")
+def test_keygen_refuses_a_user_with_a_line_break_and_writes_nothing(tmp_path, capsys):
+    user = "svc\nDROP USER ADMIN;"
+
+    code = cli.main(["keygen", "--out", str(tmp_path), "--user", user])
+
+    assert code == 2
+    assert "control character" in capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.usefixtures("no_snowflake_environment")
 def test_keygen_without_a_user_prints_a_placeholder_and_says_so(tmp_path, capsys):
     missing = tmp_path / "no-such.yaml"
 

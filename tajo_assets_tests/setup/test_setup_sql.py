@@ -144,9 +144,6 @@ def test_the_models_tables_are_created_by_the_role_and_their_sources_read(tmp_pa
     lines = statements(render(path))
 
     role = "TO ROLE TAJO_ROLE"
-    assert (
-        f"GRANT SELECT ON TABLE SNOWFLAKE_SAMPLE_DATA.TPCH_SF1.ORDERS {role}" in lines
-    )
     assert f"GRANT SELECT ON TABLE MARKETING_DB.PUBLIC.CUSTOMERS {role}" in lines
     # The segments table is what the models write: owned, not granted.
     assert not any("PUBLIC.CUSTOMER_SEGMENTS" in line for line in lines)
@@ -154,6 +151,57 @@ def test_the_models_tables_are_created_by_the_role_and_their_sources_read(tmp_pa
     used = lines.index(f"GRANT USAGE ON SCHEMA MARKETING_DB.ANALYTICS {role}")
     assert created < used
     assert f"GRANT CREATE TABLE ON SCHEMA MARKETING_DB.ANALYTICS {role}" in lines
+
+
+def test_the_shared_sample_database_is_read_through_imported_privileges(tmp_path):
+    # The models' default orders source is SNOWFLAKE_SAMPLE_DATA.TPCH_SF1.ORDERS;
+    # Snowflake refuses USAGE and SELECT grants in a shared database.
+    path = write_config(tmp_path, extra="models: {}\n")
+
+    lines = statements(render(path))
+
+    granted = [line for line in lines if "SNOWFLAKE_SAMPLE_DATA" in line]
+    assert granted == [
+        "GRANT IMPORTED PRIVILEGES ON DATABASE SNOWFLAKE_SAMPLE_DATA TO ROLE TAJO_ROLE"
+    ]
+    at = lines.index(granted[0])
+    assert lines[at - 1] == "USE ROLE SECURITYADMIN"
+    assert lines[at + 1] == "USE ROLE SYSADMIN"
+
+
+def test_names_with_a_line_break_are_refused_not_printed(tmp_path):
+    # A name in a `--` comment with a line break would start a statement.
+    path = write_config(tmp_path)
+    config = load_config(path, env={})
+
+    with pytest.raises(SetupError, match="control character"):
+        render_setup_sql(config, path, user="TAJO\nDROP DATABASE PROD_DB;\n--")
+
+
+def test_a_quoted_table_name_with_a_line_break_is_left_to_grant_by_hand(tmp_path):
+    path = write_config(tmp_path)
+    text = path.read_text().replace(
+        "from_stage: SELECT * FROM @exports",
+        'odd: "SELECT email FROM \\"a\\nGRANT ROLE X TO ROLE PUBLIC;\\""',
+    )
+    path.write_text(text)
+
+    script = render(path)
+
+    assert "-- Query odd could not be analysed: the name 'a\\nGRANT" in script
+    assert "GRANT ROLE X" not in " ".join(statements(script))
+
+
+def test_identifiers_in_comments_cannot_leave_the_comment(tmp_path):
+    path = write_config(tmp_path, extra="models: {}\n")
+    public = tmp_path / "k\nDROP USER X;.pub"
+    write_key_pair(tmp_path, "k", passphrase=None)
+    public.write_bytes((tmp_path / "k.pub").read_bytes())
+
+    script = render(path, public_key=read_public_key(public))
+
+    for line in script.splitlines():
+        assert line.startswith("--") or "DROP USER X" not in line
 
 
 # -- the command -------------------------------------------------------------------
@@ -169,6 +217,37 @@ def test_setup_sql_prints_only_the_script_on_stdout(tmp_path, capsys, monkeypatc
     captured = capsys.readouterr()
     assert code == 0
     assert captured.out == render(path, allowed_ips=["10.0.0.0/8"])
+
+
+@pytest.mark.parametrize(
+    "auth",
+    [
+        "{method: oauth, client_id: abc, "
+        "client_secret: '${SNOWFLAKE_OAUTH_CLIENT_SECRET}'}",
+        "{method: pat, token: '${MY_PAT}'}",
+        "{method: key_pair, private_key: '${MY_KEY}', "
+        "private_key_passphrase: '${MY_PASSPHRASE}'}",
+    ],
+)
+def test_setup_sql_needs_no_secret_whatever_the_auth_method_or_variable_names(
+    tmp_path, capsys, monkeypatch, auth
+):
+    for name in (
+        "SNOWFLAKE_PRIVATE_KEY",
+        "BREVO_API_KEY",
+        "SNOWFLAKE_OAUTH_CLIENT_SECRET",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    path = write_config(tmp_path)
+    text = path.read_text().replace("    role:", f"    auth: {auth}\n    role:", 1)
+    brevo = "  brevo: {api_key: '${MY_BREVO_KEY}'}\n"
+    path.write_text(text.replace("field_mapping:", brevo + "field_mapping:", 1))
+
+    code = cli.main(["setup-sql", "--config", str(path)])
+
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "GRANT ROLE TAJO_ROLE TO USER SVC_TAJO;" in captured.out
 
 
 def test_setup_sql_refuses_a_bad_address_on_stderr(tmp_path, capsys):

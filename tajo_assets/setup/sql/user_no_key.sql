@@ -1,2 +1,2 @@
--- No --public-key given. Run `tajo keygen --user {user}` and then the
--- ALTER USER {user} SET RSA_PUBLIC_KEY = '...' statement it prints.
+-- No --public-key given. Run `tajo keygen --user {user_comment}` and then the
+-- ALTER USER {user_comment} SET RSA_PUBLIC_KEY = '...' statement it prints.

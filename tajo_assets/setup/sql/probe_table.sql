@@ -1,0 +1,1 @@
+SELECT * FROM {table} LIMIT 0

@@ -1,0 +1,1 @@
+CREATE OR REPLACE TRANSIENT TABLE {state_schema}.{probe_table} (PROBE INTEGER)
