@@ -13,6 +13,7 @@ import argparse
 import getpass
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -32,6 +33,9 @@ from tajo_assets.config import (
     load_config,
     resolve_config_path,
 )
+from tajo_assets.config.document import read_document
+from tajo_assets.config.env import VARIABLE_NAME
+from tajo_assets.config.model import SECRET_PATHS
 from tajo_assets.sandbox.runner import DEFAULT_HOME, RunningSandbox, prepare_home
 
 log = logging.getLogger("tajo_assets.cli")
@@ -175,6 +179,10 @@ def _add_keep_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _keygen(args: argparse.Namespace) -> int:
+    from tajo_assets.setup.identifiers import (
+        IdentifierError,
+        refuse_control_characters,
+    )
     from tajo_assets.setup.keygen import KeygenError, instructions, write_key_pair
 
     passphrase = _new_passphrase(args.passphrase_env) if args.encrypt else None
@@ -183,6 +191,12 @@ def _keygen(args: argparse.Namespace) -> int:
     user = (
         args.user or _configured_user(args.config) or os.environ.get(DEFAULT_USER_VAR)
     )
+    try:
+        # The user is printed into an ALTER USER statement: check it first.
+        refuse_control_characters((user or "").strip())
+    except IdentifierError as error:
+        print(f"tajo keygen: the Snowflake user: {error}; nothing was written")
+        return 2
     try:
         files = write_key_pair(
             args.out, args.name, passphrase=passphrase, force=args.force
@@ -228,14 +242,41 @@ def _configured_user(path: Path | None) -> str | None:
 
 
 def _load_settings(path: Path) -> TajoConfig:
-    """The configuration's non-secret settings: unset default secrets are filled
-    with a stand-in, since setting up comes before having the keys."""
+    """The configuration's non-secret settings: every unset secret variable is
+    filled with a stand-in, since setting up comes before having the keys.
+
+    The variables are the defaults and every `${VAR}` the file writes at a
+    secret setting (SECRET_PATHS), whatever the auth method or names chosen.
+    """
     stand_ins = {
         name: "unused-by-set-up"
-        for name in (DEFAULT_PRIVATE_KEY_VAR, DEFAULT_BREVO_API_KEY_VAR)
+        for name in _secret_variables(path)
         if not os.environ.get(name)
     }
     return load_config(path, env=os.environ | stand_ins)
+
+
+_VARIABLE_REFERENCE = re.compile(rf"\$\{{({VARIABLE_NAME})")
+
+
+def _secret_variables(path: Path) -> set[str]:
+    """The default secret variables and those the file names at secret settings.
+
+    Raises ConfigError if the file cannot be read as YAML (as load_config would);
+    a missing file is left for load_config to explain.
+    """
+    names = {DEFAULT_PRIVATE_KEY_VAR, DEFAULT_BREVO_API_KEY_VAR}
+    source = resolve_config_path(path)
+    if not source.is_file():
+        return names
+    data = read_document(source).data
+    for location in SECRET_PATHS:
+        value = data
+        for key in location:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, str):
+            names.update(_VARIABLE_REFERENCE.findall(value))
+    return names
 
 
 def _setup_sql(args: argparse.Namespace) -> int:
@@ -284,6 +325,9 @@ def _demo(args: argparse.Namespace) -> int:
     from tajo_assets.sandbox.summary import summarize
 
     config = resolve_config_path(args.config)
+    # A fresh home would delete the warehouse and run history under a live sandbox.
+    if _detached_sandbox_in(args.home):
+        return 1
     home = prepare_home(args.home, scale_factor=args.scale_factor, fresh=True)
     _install_instance_config(home.dagster_home)
     with RunningSandbox(home) as sandbox:
@@ -309,6 +353,8 @@ def _run(args: argparse.Namespace) -> int:
         print("tajo sandbox run: give a command after --, e.g. -- dagster dev")
         return 2
     config = resolve_config_path(args.config)
+    if _detached_sandbox_in(args.home):
+        return 1
     home = _prepare(args)
     with RunningSandbox(home) as sandbox:
         env = _child_environment(sandbox, config)
@@ -334,13 +380,20 @@ def _run_child(command: list[str], env: dict[str, str]) -> int:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _start(args: argparse.Namespace) -> int:
-    running = _running_pid(args.home.resolve())
+def _detached_sandbox_in(home: Path) -> bool:
+    """Say so when a detached sandbox serves `home`: another must not touch it."""
+    running = _running_pid(home.resolve())
     if running is not None:
         print(
             f"a detached sandbox is already running (pid {running}) in "
-            f"{args.home.resolve()}; stop it first with `tajo sandbox stop`"
+            f"{home.resolve()}; use it (source {home}/sandbox.env), stop it first "
+            "with `tajo sandbox stop`, or give this command another --home"
         )
+    return running is not None
+
+
+def _start(args: argparse.Namespace) -> int:
+    if _detached_sandbox_in(args.home):
         return 1
     if args.detach:
         return _start_detached(args)
@@ -464,8 +517,20 @@ def _config_is_usable(config: Path, env: dict[str, str]) -> bool:
     return True
 
 
+# Dagster 1.13 points `dagster job execute` users at `dg`, which this project
+# does not install; the advice would only confuse.
+JOB_EXECUTE_SUPERSEDED = "ignore:Function `job_execute_command` is superseded"
+
+
 def _child_environment(sandbox: RunningSandbox, config: Path) -> dict[str, str]:
-    return os.environ | sandbox.environment() | {CONFIG_PATH_VAR: str(config.resolve())}
+    warnings = ",".join(
+        filter(None, [os.environ.get("PYTHONWARNINGS"), JOB_EXECUTE_SUPERSEDED])
+    )
+    return (
+        os.environ
+        | sandbox.environment()
+        | {CONFIG_PATH_VAR: str(config.resolve()), "PYTHONWARNINGS": warnings}
+    )
 
 
 def _install_instance_config(dagster_home: Path) -> None:

@@ -42,6 +42,9 @@ def test_demo_syncs_the_sample_warehouse_and_checks_every_contact(tmp_path):
         result.stdout
     )
     assert "    OK" in result.stdout
+    # The job ran (observation and checks included) without advice to use `dg`.
+    assert "customer_scores" in output
+    assert "SupersessionWarning" not in output
 
 
 def test_a_detached_sandbox_serves_until_stopped(tmp_path):
@@ -72,18 +75,25 @@ def test_a_detached_sandbox_serves_until_stopped(tmp_path):
     assert not (home / "sandbox.env").exists()
 
 
-def test_a_second_detached_sandbox_is_refused_and_the_first_stays_stoppable(tmp_path):
+def test_a_live_detached_sandbox_is_left_alone_and_stays_stoppable(tmp_path):
     home = tmp_path / "home"
     start = ["sandbox", "start", "--detach", "--scale-factor", "0.01"]
     start += ["--home", str(home), "--snowflake-port", "0", "--brevo-port", "0"]
     assert tajo(*start).returncode == 0
     first = int((home / "sandbox.pid").read_text())
+    history = home / "dagster_home" / "marker"
+    history.write_text("run history stands in here")
 
     second = tajo(*start)
+    # demo and run would rebuild the home under the live sandbox.
+    demo = tajo("demo", "--scale-factor", "0.01", "--home", str(home))
+    run = tajo("sandbox", "run", "--home", str(home), "--", "true")
     stopped = tajo("sandbox", "stop", "--home", str(home))
 
-    assert second.returncode == 1
-    assert f"already running (pid {first})" in second.stdout
+    for refused in (second, demo, run):
+        assert refused.returncode == 1
+        assert f"already running (pid {first})" in refused.stdout
+    assert history.exists()
     assert stopped.returncode == 0
     assert not _alive(first)
 
