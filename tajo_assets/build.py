@@ -79,13 +79,18 @@ def _warehouse_assets(config: TajoConfig) -> tuple[list, list]:
         checks += _model_row_count_checks(config, model_assets)
         produced = produced_tables(models)
         sources |= {models.orders, models.customers}
+    by_key = {table_key(table): key for table, key in produced.items()}
     mappings = {spec.query_name: spec.mapping.as_dict() for spec in config.syncs()}
     for name, sql in config.queries().items():
         tables = tables_read_by(
             sql, config.snowflake.database, config.snowflake.schema_
         )
-        sources |= {table for table in tables if table not in produced}
-        upstream = [produced.get(table) or table_key(table) for table in tables]
+        # Matched by key, not text: "customer_scores" quoted and unquoted
+        # differ as names but would be the same asset.
+        sources |= {table for table in tables if table_key(table) not in by_key}
+        upstream = [
+            by_key.get(table_key(table)) or table_key(table) for table in tables
+        ]
         definition = definition_hash(sql, mappings.get(name))
         assets.append(build_audience_asset(name, sql, config, definition, upstream))
     assets += build_source_specs(sources - set(produced))

@@ -7,6 +7,7 @@ statement per run and checks their freshness against `scores_freshness_hours`.
 """
 
 import logging
+import re
 import time
 import warnings
 from collections.abc import Iterable, Iterator
@@ -22,18 +23,65 @@ from tajo_assets.snowflake import SnowflakeSqlApiResource
 log = logging.getLogger("tajo_assets.sync")
 
 SOURCES_GROUP = "sources"
+_PLAIN_PART = re.compile(r"[A-Z_][A-Z0-9_$]*")
+# A quoted part (with "" for a quote inside) or an unquoted one, each followed
+# by a `.` or the end of the name.
+_NAME_PART = re.compile(r'(?:"(?P<quoted>(?:[^"]|"")*)"|(?P<plain>[^."]+))(?:\.|$)')
+_NOT_IN_KEY = re.compile(r"[^a-z0-9_.-]")
 # The metadata key Dagster's freshness checks read for the time an observed
 # asset's data last changed (dagster/_core/.../asset_check_factories/utils.py).
 LAST_UPDATED_TIMESTAMP = "dagster/last_updated_timestamp"
 
 
 def table_key(table: str) -> dg.AssetKey:
-    """The asset key of a warehouse table: its lower-case name parts."""
-    return dg.AssetKey([part.lower() for part in table.split(".")])
+    """The asset key of a warehouse table: its lower-case name parts.
+
+    `table` is a name as `tables_read_by` writes it (a part in double quotes
+    when it needs them) or a configured plain name. Each quoted part stays one
+    key part, even with a `.` inside; characters Dagster refuses in a key part
+    become `_` (`"Audience 2024"` -> `audience_2024`), so no table name can
+    stop the code location from loading.
+    """
+    return dg.AssetKey([_key_part(part) for part in name_parts(table)])
+
+
+def name_parts(table: str) -> list[str]:
+    """The parts of a possibly quoted DATABASE.SCHEMA.TABLE name, unquoted.
+
+    `"a.b"` is one part `a.b`, and `""` inside quotes is one `"`. Unquoted
+    parts are returned as written.
+    """
+    return [
+        match["plain"]
+        if match["quoted"] is None
+        else match["quoted"].replace('""', '"')
+        for match in _NAME_PART.finditer(table)
+    ]
+
+
+def quoted_name(parts: Iterable[str]) -> str:
+    """DATABASE.SCHEMA.TABLE as Snowflake reads it: a part in double quotes
+    unless it is a plain upper-case identifier, which means the same unquoted."""
+    return ".".join(
+        part if _PLAIN_PART.fullmatch(part) else '"' + part.replace('"', '""') + '"'
+        for part in parts
+    )
+
+
+def _key_part(part: str) -> str:
+    # Dagster derives op input names from key parts and accepts only
+    # [A-Za-z0-9_] there once `-` and `.` are replaced; anything else fails
+    # the whole code location.
+    return _NOT_IN_KEY.sub("_", part.lower())
 
 
 def build_source_specs(tables: Iterable[str]) -> list[dg.AssetSpec]:
-    """One external asset per table, in group `sources`."""
+    """One external asset per asset key, in group `sources`.
+
+    Tables whose keys coincide (`"customers"` read by a query, CUSTOMERS
+    configured) give one asset, the first name in sort order: two assets with
+    one key would stop the code location from loading.
+    """
     return [
         dg.AssetSpec(
             key=table_key(table),
@@ -42,7 +90,7 @@ def build_source_specs(tables: Iterable[str]) -> list[dg.AssetSpec]:
             description=f"Table `{table}`, maintained outside Tajo.",
             metadata={"dagster/table_name": table},
         )
-        for table in sorted(set(tables))
+        for table in _one_per_key(sorted(set(tables)))
     ]
 
 
@@ -50,10 +98,12 @@ def tables_read_by(sql: str, database: str | None, schema: str | None) -> list[s
     """The tables a query reads, as DATABASE.SCHEMA.TABLE where known.
 
     Unqualified names are completed with the configured database and schema;
-    unquoted parts are upper-cased as Snowflake does, and names of the query's
-    own CTEs are left out. Returns [] (and logs a warning) when the query
-    cannot be parsed or sqlglot is not installed: lineage is a convenience,
-    never a reason to fail loading.
+    unquoted parts are upper-cased as Snowflake does, a part that needs them
+    keeps its double quotes (`MARKETING_DB.PUBLIC."Audience 2024"`), and names
+    of the query's own CTEs are left out. Returns [] (and logs a warning) when
+    the query cannot be parsed or sqlglot is not installed; skips (with a
+    warning) a name it cannot read and a table whose asset key another table
+    already has. Lineage is a convenience, never a reason to fail loading.
     """
     try:
         # sqlglot comes with fakesnow (the sandbox extra); imported here so a
@@ -69,7 +119,7 @@ def tables_read_by(sql: str, database: str | None, schema: str | None) -> list[s
         log.warning("lineage: cannot parse a query, so it has no upstream: %s", error)
         return []
     ctes = {cte.alias_or_name.upper() for cte in tree.find_all(exp.CTE)}
-    tables = set()
+    tables = []
     for table in tree.find_all(exp.Table):
         parts = _name_parts(table)
         if not parts or (len(parts) == 1 and parts[0].upper() in ctes):
@@ -77,19 +127,47 @@ def tables_read_by(sql: str, database: str | None, schema: str | None) -> list[s
         defaults = [database, schema][: 3 - len(parts)]
         if all(defaults):
             parts = [*(name.upper() for name in defaults), *parts]
-        tables.add(".".join(parts))
-    return sorted(tables)
+        tables.append(quoted_name(parts))
+    return _one_per_key(sorted(set(tables)))
 
 
 def _name_parts(table) -> list[str]:
     """Catalog, schema and name of a sqlglot table reference; unquoted parts
-    upper-cased, quoted ones kept as written."""
+    upper-cased, quoted ones kept as written. [] for a reference that is not
+    a table name (a table function) or has more than three parts."""
     parts = []
     for key in ("catalog", "db", "this"):
         node = table.args.get(key)
-        if node is not None and node.key == "identifier" and node.name:
+        if node is None:
+            continue
+        if node.key != "identifier":
+            if key == "this" and node.key == "dot":
+                log.warning(
+                    "lineage: %s has more than three name parts; it is left out",
+                    table.sql(dialect="snowflake"),
+                )
+            return []
+        if node.name:
             parts.append(node.name if node.quoted else node.name.upper())
     return parts
+
+
+def _one_per_key(tables: list[str]) -> list[str]:
+    """Drop a table whose asset key an earlier one has (`"MixedCase"` and
+    `MIXEDCASE` are both `mixedcase`): one upstream per key."""
+    kept: dict[dg.AssetKey, str] = {}
+    for table in tables:
+        key = table_key(table)
+        if key in kept:
+            log.warning(
+                "lineage: %s and %s share the asset key %s; only the first is shown",
+                kept[key],
+                table,
+                key.to_user_string(),
+            )
+            continue
+        kept[key] = table
+    return list(kept.values())
 
 
 def build_customer_scores_asset(models: ModelsConfig) -> dg.AssetsDefinition:

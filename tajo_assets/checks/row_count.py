@@ -7,6 +7,9 @@ Incremental audiences (`:last_sync`) change size by design; never attach this
 check to them.
 """
 
+import math
+from decimal import Decimal
+
 import dagster as dg
 
 from tajo_assets.assets.failures import configuration_errors_as_failures
@@ -48,7 +51,11 @@ def row_count_result(
     check_name: str = ROW_COUNT_CHECK,
     metadata: dict[str, object] | None = None,
 ) -> dg.AssetCheckResult:
-    """Pass unless `current` < (1 - max_drop) x `previous`."""
+    """Pass unless `current` < (1 - max_drop) x `previous`.
+
+    The bound is computed exactly (a drop of exactly `max_drop` passes) and
+    reported as `minimum_rows`, the smallest whole row count that passes.
+    """
     metadata = {"rows": current, "max_row_count_drop": max_drop, **(metadata or {})}
     if not previous:
         return dg.AssetCheckResult(
@@ -60,9 +67,9 @@ def row_count_result(
             "becomes the reference",
         )
     metadata["previous_rows"] = previous
-    minimum = (1 - max_drop) * previous
+    minimum = minimum_rows(previous, max_drop)
     drop = 1 - current / previous
-    metadata |= {"drop": round(drop, 4), "minimum_rows": round(minimum, 1)}
+    metadata |= {"drop": round(drop, 4), "minimum_rows": minimum}
     passed = current >= minimum
     return dg.AssetCheckResult(
         asset_key=asset_key,
@@ -71,6 +78,17 @@ def row_count_result(
         metadata=metadata,
         description=_describe(current, previous, drop, max_drop, passed),
     )
+
+
+def minimum_rows(previous: int, max_drop: float) -> int:
+    """The fewest rows that keep a drop from `previous` within `max_drop`.
+
+    Hazard: in floating point (1 - 0.7) x 10 is 3.0000000000000004, which
+    would fail 3 rows, a drop of exactly 70%. The setting is read as the
+    decimal it was written as, and the bound rounded up to a whole row.
+    """
+    bound = (1 - Decimal(str(max_drop))) * previous
+    return math.ceil(bound)
 
 
 def _describe(

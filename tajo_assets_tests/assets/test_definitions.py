@@ -94,6 +94,21 @@ def test_without_models_a_table_the_query_reads_is_an_external_source(
     )
 
 
+def test_a_quoted_spelling_of_a_model_table_links_to_that_model(write_project):
+    query = (
+        'SELECT s.email FROM MARKETING_DB.ML_PREDICTIONS."customer_scores" AS c '
+        "JOIN customer_segments AS s USING (email) WHERE s.updated_at > :last_sync"
+    )
+    defs = write_project(query=query, models=DEMO_MODELS).definitions()
+
+    graph = defs.resolve_asset_graph()
+    audience = dg.AssetKey(["snowflake", "customer_segments"])
+    assert graph.get(audience).parent_keys == {
+        dg.AssetKey(["marketing_db", "ml_predictions", "customer_scores"]),
+        dg.AssetKey(["models", "customer_segments"]),
+    }
+
+
 def test_the_sync_job_observes_the_ml_scores_and_runs_their_freshness_check(
     write_project,
 ):

@@ -252,7 +252,7 @@ def test_a_full_audience_that_halves_blocks_the_sync(write_project, sandbox, ins
         found = metadata(collapse)
         assert not collapse.passed, name
         assert (found["rows"], found["previous_rows"]) == (700, 1500)
-        assert found["minimum_rows"] == 750.0
+        assert found["minimum_rows"] == 750
         assert "more than checks.max_row_count_drop (50%)" in collapse.description
     assert (
         metadata(evaluations(second)["snapshot_table_rows"])["snowflake_statements"]

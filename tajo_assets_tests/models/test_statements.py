@@ -1,10 +1,13 @@
 """The models' SQL files, their settings and the lineage read from audience SQL."""
 
+import json
 import logging
 
+import dagster as dg
 import pytest
 
-from tajo_assets.assets.sources import tables_read_by
+from tajo_assets.assets.sources import name_parts, quoted_name, tables_read_by
+from tajo_assets.build import build_definitions
 from tajo_assets.config import ConfigError, load_config
 from tajo_assets.config.models import ModelsConfig
 from tajo_assets.models import (
@@ -15,6 +18,26 @@ from tajo_assets.models import (
 )
 from tajo_assets.models.statements import render
 from tajo_assets_tests.config.support import SNOWFLAKE_ONLY, line_about
+
+AUDIENCE_PROJECT = """\
+connectors:
+  snowflake:
+    account: myorg-myaccount
+    user: TAJO
+    database: MARKETING_DB
+    schema: PUBLIC
+    queries:
+      q: {sql}
+  brevo:
+    api_key: ${{BREVO_API_KEY}}
+field_mapping:
+  email: email
+syncs:
+  s:
+    type: reverse-etl
+    query: q
+    destination: {{list_id: 1}}
+"""
 
 
 def test_each_model_is_a_list_of_statements_without_semicolons():
@@ -89,7 +112,7 @@ def test_tables_read_by_qualifies_names_and_leaves_out_ctes():
     )
 
     assert tables_read_by(sql, "MARKETING_DB", "PUBLIC") == [
-        "DB2.S.MixedCase",
+        'DB2.S."MixedCase"',
         "MARKETING_DB.CRM.ORDERS",
         "MARKETING_DB.PUBLIC.CUSTOMER_SEGMENTS",
     ]
@@ -102,6 +125,55 @@ def test_a_query_lineage_cannot_parse_has_no_upstream_and_a_warning(caplog):
 
     assert tables == []
     assert "lineage: cannot parse a query" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("table", "key"),
+    [
+        ('"Audience 2024"', ["marketing_db", "public", "audience_2024"]),
+        ('MARKETING_DB."a.b"', ["marketing_db", "marketing_db", "a.b"]),
+        ('"my-list"', ["marketing_db", "public", "my-list"]),
+        ('crm."Ünïcode ""x"""', ["marketing_db", "crm", "_n_code__x_"]),
+        ("x.y.z.w", None),
+        ("TABLE(FLATTEN(input => PARSE_JSON('[1]')))", None),
+    ],
+    ids=["space", "dot", "dash", "unicode-quotes", "four-parts", "table-function"],
+)
+def test_any_table_name_an_audience_reads_loads_with_one_key_part_per_name_part(
+    tmp_path, table, key
+):
+    defs = _definitions(tmp_path, f"SELECT email FROM {table}")  # noqa: S608
+
+    graph = defs.resolve_asset_graph()
+    parents = graph.get(dg.AssetKey(["snowflake", "q"])).parent_keys
+    assert parents == ({dg.AssetKey(key)} if key else set())
+
+
+def test_quoted_names_round_trip_through_their_parts():
+    parts = ["MARKETING_DB", "a.b", 'say "hi"', "PLAIN_1$"]
+
+    name = quoted_name(parts)
+
+    assert name == 'MARKETING_DB."a.b"."say ""hi""".PLAIN_1$'
+    assert name_parts(name) == parts
+    assert quoted_name(["DB", "S", "lower"]) == 'DB.S."lower"'
+
+
+def test_tables_with_one_asset_key_give_one_upstream_and_one_source(tmp_path):
+    sql = 'SELECT email FROM "customers" JOIN customers USING (id)'
+
+    defs = _definitions(tmp_path, sql)
+
+    graph = defs.resolve_asset_graph()
+    parents = graph.get(dg.AssetKey(["snowflake", "q"])).parent_keys
+    assert parents == {dg.AssetKey(["marketing_db", "public", "customers"])}
+
+
+def _definitions(tmp_path, sql: str) -> dg.Definitions:
+    """Definitions of a project with one audience query `q` running `sql`."""
+    path = tmp_path / "tajo.yaml"
+    path.write_text(AUDIENCE_PROJECT.format(sql=json.dumps(sql)))
+    return build_definitions(load_config(path, env={"BREVO_API_KEY": "x"}))
 
 
 def _command(statement: str) -> str:

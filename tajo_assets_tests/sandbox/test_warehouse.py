@@ -127,7 +127,7 @@ def test_customer_segments_has_the_documented_columns(api):
         ("TOTAL_ORDERS", "fixed"),
         ("LAST_PURCHASE_DATE", "date"),
         ("PREDICTED_CHURN", "real"),
-        ("UPDATED_AT", "timestamp_ntz"),
+        ("UPDATED_AT", "timestamp_tz"),
     ]
     assert (columns[5]["precision"], columns[5]["scale"]) == (12, 2)
 

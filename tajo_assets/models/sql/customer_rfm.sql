@@ -6,7 +6,9 @@
 -- Recency is counted in days back from the latest order date in the orders
 -- table (REFERENCE_DATE), not from today: a stale extract still spreads over
 -- all five recency scores. Quintiles use NTILE(5) with the customer key as
--- tie-breaker, so equal values get stable scores (5 is best).
+-- tie-breaker, so equal values get stable scores (5 is best). A customer whose
+-- order dates or totals are all NULL sorts first, in the worst quintile: an
+-- ascending ORDER BY puts NULLs last by default, which would score them best.
 -- LTV is the historic lifetime value: the sum of the customer's order totals.
 CREATE SCHEMA IF NOT EXISTS {rfm_schema};
 
@@ -34,9 +36,13 @@ scored AS (
         h.LAST_ORDER_DATE,
         r.REFERENCE_DATE,
         DATEDIFF(day, h.LAST_ORDER_DATE, r.REFERENCE_DATE) AS RECENCY_DAYS,
-        NTILE(5) OVER (ORDER BY h.LAST_ORDER_DATE, h.CUSTOMER_ID) AS R_SCORE,
+        NTILE(5) OVER (
+            ORDER BY h.LAST_ORDER_DATE ASC NULLS FIRST, h.CUSTOMER_ID
+        ) AS R_SCORE,
         NTILE(5) OVER (ORDER BY h.FREQUENCY, h.CUSTOMER_ID) AS F_SCORE,
-        NTILE(5) OVER (ORDER BY h.MONETARY, h.CUSTOMER_ID) AS M_SCORE
+        NTILE(5) OVER (
+            ORDER BY h.MONETARY ASC NULLS FIRST, h.CUSTOMER_ID
+        ) AS M_SCORE
     FROM TAJO_ORDER_HISTORY AS h
     CROSS JOIN reference AS r
 )

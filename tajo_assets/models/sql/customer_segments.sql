@@ -5,7 +5,9 @@
 -- Columns: contact details from the customers source, RFM class, LTV, order
 -- count and last order date from customer_rfm (contacts without orders get
 -- 'Lost', 0 and NULL), PREDICTED_CHURN from the ML scores' latest CHURN_SCORE
--- for the contact's email (trimmed, lower-case), and SEGMENT_NAME:
+-- for the contact's email (trimmed, lower-case; undated scores count only when
+-- the email has no dated one, and on one day the lowest score wins), and
+-- SEGMENT_NAME:
 --   VIP       Champions, and Loyal customers in the top spend quintile
 --   Growth    other Loyal customers and Potential Loyalists
 --   Win back  At Risk and Hibernating customers
@@ -15,6 +17,19 @@
 -- HASH of every column but UPDATED_AT, so an unchanged run sends nothing to the
 -- incremental audience. Contacts gone from the source are deleted here (Brevo
 -- keeps them, see the README's limits).
+--
+-- UPDATED_AT is a TIMESTAMP_LTZ (an instant) set from CURRENT_TIMESTAMP(), so
+-- `updated_at > :last_sync` (an instant too) compares correctly whatever the
+-- session TIMEZONE. Hazard: a TIMESTAMP_NTZ here would be read in the session
+-- TIMEZONE, and a UTC wall clock in it would hide or resend changes outside UTC.
+-- A table an earlier version created with TIMESTAMP_NTZ keeps that type; the
+-- uncast CURRENT_TIMESTAMP() then stores the session wall clock, which the same
+-- session reads back right.
+--
+-- Each CUSTOMER_ID counts once (a MERGE with two source rows for one target row
+-- is nondeterministic, an error in Snowflake): for a repeated id the row with
+-- the first EMAIL, FIRST_NAME, LAST_NAME in sort order wins; rows without a
+-- CUSTOMER_ID are left out.
 CREATE SCHEMA IF NOT EXISTS {segments_schema};
 
 CREATE TABLE IF NOT EXISTS {segments_table} (
@@ -28,7 +43,7 @@ CREATE TABLE IF NOT EXISTS {segments_table} (
     TOTAL_ORDERS NUMBER(38, 0),
     LAST_PURCHASE_DATE DATE,
     PREDICTED_CHURN FLOAT,
-    UPDATED_AT TIMESTAMP_NTZ
+    UPDATED_AT TIMESTAMP_LTZ
 );
 
 CREATE OR REPLACE TEMPORARY TABLE TAJO_SEGMENTS_NEW AS
@@ -37,7 +52,8 @@ WITH latest_scores AS (
     FROM {customer_scores}
     WHERE EMAIL IS NOT NULL
     QUALIFY ROW_NUMBER() OVER (
-        PARTITION BY LOWER(TRIM(EMAIL)) ORDER BY SCORE_DATE DESC, CHURN_SCORE
+        PARTITION BY LOWER(TRIM(EMAIL))
+        ORDER BY SCORE_DATE DESC NULLS LAST, CHURN_SCORE ASC NULLS LAST
     ) = 1
 )
 SELECT
@@ -61,7 +77,13 @@ SELECT
     CAST(s.CHURN_SCORE AS FLOAT) AS PREDICTED_CHURN
 FROM {customers} AS c
 LEFT JOIN {rfm_table} AS r ON r.CUSTOMER_ID = c.CUSTOMER_ID
-LEFT JOIN latest_scores AS s ON s.EMAIL_KEY = LOWER(TRIM(c.EMAIL));
+LEFT JOIN latest_scores AS s ON s.EMAIL_KEY = LOWER(TRIM(c.EMAIL))
+WHERE c.CUSTOMER_ID IS NOT NULL
+QUALIFY ROW_NUMBER() OVER (
+    PARTITION BY c.CUSTOMER_ID
+    ORDER BY c.EMAIL ASC NULLS LAST, c.FIRST_NAME ASC NULLS LAST,
+        c.LAST_NAME ASC NULLS LAST
+) = 1;
 
 MERGE INTO {segments_table} AS t
 USING TAJO_SEGMENTS_NEW AS s
@@ -82,14 +104,14 @@ WHEN MATCHED AND HASH(
     TOTAL_ORDERS = s.TOTAL_ORDERS,
     LAST_PURCHASE_DATE = s.LAST_PURCHASE_DATE,
     PREDICTED_CHURN = s.PREDICTED_CHURN,
-    UPDATED_AT = CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP())::TIMESTAMP_NTZ
+    UPDATED_AT = CURRENT_TIMESTAMP()
 WHEN NOT MATCHED THEN INSERT (
     CUSTOMER_ID, EMAIL, FIRST_NAME, LAST_NAME, SEGMENT_NAME, LTV_SCORE, RFM_CLASS,
     TOTAL_ORDERS, LAST_PURCHASE_DATE, PREDICTED_CHURN, UPDATED_AT
 ) VALUES (
     s.CUSTOMER_ID, s.EMAIL, s.FIRST_NAME, s.LAST_NAME, s.SEGMENT_NAME, s.LTV_SCORE,
     s.RFM_CLASS, s.TOTAL_ORDERS, s.LAST_PURCHASE_DATE, s.PREDICTED_CHURN,
-    CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP())::TIMESTAMP_NTZ
+    CURRENT_TIMESTAMP()
 );
 
 DELETE FROM {segments_table} AS t
