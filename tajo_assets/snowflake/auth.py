@@ -51,8 +51,12 @@ _JWT_HEADER = {"alg": "RS256", "typ": "JWT"}
 class Auth(Protocol):
     """What the SQL API client needs from a credential."""
 
-    def headers(self) -> dict[str, str]:
-        """The Authorization headers for the next request."""
+    def headers(self, timeout_s: float | None = None) -> dict[str, str]:
+        """The Authorization headers for the next request.
+
+        `timeout_s` bounds any network call made to get a token (None: the
+        credential's own HTTP timeout).
+        """
         ...
 
     def renew(self) -> None:
@@ -142,11 +146,21 @@ def resolve_base_url(account: str, base_url: str | None = None) -> str:
 
 
 def _https_url(text: str, setting: str, advice: str) -> str:
-    """`text` as an https URL (http only on loopback), without a trailing /."""
+    """`text` as an https URL (http only on loopback), without a trailing /.
+
+    A URL carrying `user:password@` is refused without quoting it: messages
+    and logs name these URLs, and the password would go with them.
+    """
     try:
         url = httpx.URL(text.strip())
     except httpx.InvalidURL:
         url = httpx.URL()
+    if url.userinfo:
+        raise SnowflakeConfigurationError(
+            f"{setting} (host {url.host or 'unknown'}) carries a user name or "
+            "password before the host",
+            advice=f"remove the 'user:password@' part; {advice}",
+        )
     loopback = url.host in LOOPBACK_HOSTS
     if url.host and (url.scheme == "https" or (url.scheme == "http" and loopback)):
         return str(url).rstrip("/")
@@ -262,25 +276,40 @@ class _ExpiringToken:
         self._token: str | None = None
         self._renew_at = 0.0
 
-    def _new_token(self, now: float) -> tuple[str, float]:
+    def _new_token(self, now: float, timeout_s: float | None) -> tuple[str, float]:
         raise NotImplementedError
 
-    def token(self) -> str:
-        """A current token, made anew only when the cached one nears expiry."""
-        with self._lock:
+    def describe(self) -> str:
+        raise NotImplementedError
+
+    def token(self, timeout_s: float | None = None) -> str:
+        """A current token, made anew only when the cached one nears expiry.
+
+        `timeout_s` bounds both the wait for another thread making a token
+        and the network call of making one; past it SnowflakeUnavailableError.
+        """
+        if not self._lock.acquire(timeout=-1 if timeout_s is None else timeout_s):
+            raise SnowflakeUnavailableError(
+                f"another request was still getting a token after {timeout_s} s",
+                summary=f"{self.describe()} was not ready in time",
+                advice="try again later",
+            )
+        try:
             now = self._clock()
             if self._token is None or now >= self._renew_at:
-                self._token, expires_at = self._new_token(now)
+                self._token, expires_at = self._new_token(now, timeout_s)
                 margin = min(self._renew_before_s, (expires_at - now) / 4)
                 self._renew_at = expires_at - margin
             return self._token
+        finally:
+            self._lock.release()
 
     def renew(self) -> None:
         with self._lock:
             self._token = None
 
-    def headers(self) -> dict[str, str]:
-        return _bearer_headers(self.token(), self.token_type)
+    def headers(self, timeout_s: float | None = None) -> dict[str, str]:
+        return _bearer_headers(self.token(timeout_s), self.token_type)
 
 
 class KeyPairAuth(_ExpiringToken):
@@ -334,7 +363,8 @@ class KeyPairAuth(_ExpiringToken):
             "exp": issued_at + self._lifetime_s,
         }
 
-    def _new_token(self, now: float) -> tuple[str, float]:
+    def _new_token(self, now: float, timeout_s: float | None) -> tuple[str, float]:
+        # Signed locally: nothing to bound by timeout_s.
         claims = self.claims(now)
         return _sign_jwt(self._private_key, claims), float(claims["exp"])
 
@@ -438,8 +468,11 @@ class OAuthClientCredentialsAuth(_ExpiringToken):
             f"client_id={self.client_id!r}, scope={self.scope!r})"
         )
 
-    def _new_token(self, now: float) -> tuple[str, float]:
-        token, lifetime_s = self._request_token()
+    def _new_token(self, now: float, timeout_s: float | None) -> tuple[str, float]:
+        limit = self._http_timeout_s
+        if timeout_s is not None:
+            limit = min(limit, timeout_s)
+        token, lifetime_s = self._request_token(limit)
         return token, now + lifetime_s
 
     def describe(self) -> str:
@@ -453,7 +486,7 @@ class OAuthClientCredentialsAuth(_ExpiringToken):
             "scope's role is granted to its user"
         )
 
-    def _request_token(self) -> tuple[str, float]:
+    def _request_token(self, timeout_s: float) -> tuple[str, float]:
         form = {
             "grant_type": "client_credentials",
             "client_id": self.client_id,
@@ -466,7 +499,7 @@ class OAuthClientCredentialsAuth(_ExpiringToken):
                 self.token_url,
                 data=form,
                 headers={"Accept": "application/json"},
-                timeout=self._http_timeout_s,
+                timeout=timeout_s,
             )
         except httpx.HTTPError as error:
             raise SnowflakeUnavailableError(
@@ -541,7 +574,7 @@ class ProgrammaticAccessTokenAuth:
     def renew(self) -> None:
         """Nothing to do: the same token is all there is."""
 
-    def headers(self) -> dict[str, str]:
+    def headers(self, timeout_s: float | None = None) -> dict[str, str]:
         return _bearer_headers(self._token, self.token_type)
 
     def describe(self) -> str:

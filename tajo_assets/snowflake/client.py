@@ -7,16 +7,19 @@ rest of a result is read lazily, partition by partition, with a few partitions
 fetched ahead in worker threads.
 
 Cancelling: a statement still running when the poll deadline passes is cancelled
-through `/cancel` before SnowflakeTimeoutError is raised. When the wait is
-interrupted (KeyboardInterrupt, or Dagster's DagsterExecutionInterruptedError on
-run termination, both BaseExceptions) the statement is cancelled, best-effort,
-and the interruption re-raised.
+through `/cancel` before SnowflakeTimeoutError is raised (unless it finished
+meanwhile: then its result is returned). When the wait is interrupted
+(KeyboardInterrupt, or Dagster's DagsterExecutionInterruptedError on run
+termination, both BaseExceptions) the statement is cancelled, best-effort, and
+the interruption re-raised; a submit interrupted before it may have reached
+Snowflake (while getting a token, or in the backoff after a 429) is left alone.
 
-Retries: 429, 500, 502, 503 and 504 are retried with jittered exponential
-backoff. A resubmitted statement keeps its `requestId` and adds `retry=true`, so
-Snowflake returns the first execution's result instead of running it twice. A
-401 re-signs the token once. Everything else is raised at once, translated into
-the `tajo_assets.snowflake.errors` tree.
+Retries: 429, 500, 502, 503 and 504, and transport failures (timeouts, dropped
+connections), are retried with jittered exponential backoff. A resubmitted
+statement keeps its `requestId` and adds `retry=true`, so Snowflake returns the
+first execution's result instead of running it twice. A 401 re-signs the token
+once. Everything else is raised at once, translated into the
+`tajo_assets.snowflake.errors` tree.
 """
 
 import itertools
@@ -28,6 +31,7 @@ import uuid
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from importlib import metadata
 from types import TracebackType
 from typing import Any
@@ -57,6 +61,7 @@ SYNC_WAIT_S = 45.0
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_BACKOFF_S = 30.0
 STATEMENT_TIMED_OUT_CODE = "000630"
+STATEMENT_CANCELED_CODE = "000604"
 FIRST_POLL_INTERVAL_S = 0.2
 MAX_POLL_INTERVAL_S = 5.0
 MAX_STATEMENT_TIMEOUT_S = 604_800
@@ -66,6 +71,38 @@ POLL_GRACE_S = 60.0
 # A cancel on the way out (deadline passed, run interrupted) gets this long.
 CANCEL_TIMEOUT_S = 5.0
 DEFAULT_PREFETCH_PARTITIONS = 2
+# Failures raised while connecting: the request itself was never sent.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+@dataclass
+class _Submission:
+    """Whether a statement's submit may have reached Snowflake.
+
+    Set the moment a POST is handed to the connection; a 429 answer clears
+    it for that attempt (Snowflake refused it before running it), a connect
+    failure too (nothing was sent). A 5xx answer or a failure after sending
+    keeps it set for good: that attempt may have started the statement.
+    """
+
+    request_id: str
+    _in_flight: bool = False
+    _may_have_run: bool = False
+
+    @property
+    def may_have_arrived(self) -> bool:
+        return self._in_flight or self._may_have_run
+
+    def sending(self) -> None:
+        self._in_flight = True
+
+    def answered(self, status: int) -> None:
+        self._in_flight = False
+        self._may_have_run = self._may_have_run or status != 429
+
+    def failed(self, error: httpx.HTTPError) -> None:
+        self._in_flight = False
+        self._may_have_run = self._may_have_run or not isinstance(error, _NOT_SENT)
 
 
 def _default_user_agent() -> str:
@@ -276,6 +313,7 @@ class SqlApiClient:
                 f"{_statement_path(statement_handle)}/cancel",
                 params={"requestId": str(uuid.uuid4())},
                 timeout=CANCEL_TIMEOUT_S,
+                token_timeout_s=CANCEL_TIMEOUT_S,
             )
         except SnowflakeError as error:
             LOGGER.warning(
@@ -293,7 +331,9 @@ class SqlApiClient:
                 statement_handle,
             )
             return False
-        LOGGER.warning("Snowflake statement %s cancelled", statement_handle)
+        LOGGER.warning(
+            "Snowflake accepted the cancel of statement %s", statement_handle
+        )
         return True
 
     def _run(
@@ -318,26 +358,53 @@ class SqlApiClient:
         }
         if bindings:
             body["bindings"] = bindings
-        params = {"requestId": request_id}
+        response = self._submit(_Submission(request_id), body)
+        return self._wait(response, started + self._poll_budget_s(timeout_s))
+
+    def _submit(self, submission: _Submission, body: dict[str, Any]) -> httpx.Response:
+        """POST the statement (retried like any request) and return the answer.
+
+        Snowflake's answer is returned as it came, errors included, for
+        `_wait` to read. When every attempt failed after one may have reached
+        Snowflake, the error says the statement may have run and names its
+        requestId. An interruption cancels the statement if it may have
+        arrived, and is re-raised.
+        """
+        params = {"requestId": submission.request_id}
         try:
-            response = self._send("POST", STATEMENTS_PATH, params=params, json=body)
+            response = self._send(
+                "POST", STATEMENTS_PATH, params=params, json=body, submission=submission
+            )
+        except SnowflakeUnavailableError as error:
+            if submission.may_have_arrived:
+                raise _may_have_run(error, submission.request_id) from error
+            raise
         except SnowflakeError:
             raise
         except BaseException:
-            # Interrupted before Snowflake answered: the statement may run
-            # without us knowing its handle.
-            self._cancel_submitted(request_id, body)
+            self._cancel_submitted(submission, body)
             raise
-        return self._wait(response, started + self._poll_budget_s(timeout_s))
+        if response.status_code in RETRYABLE_STATUSES and submission.may_have_arrived:
+            error = self._error(response, _json_object(response) or {})
+            raise _may_have_run(error, submission.request_id)
+        return response
 
-    def _cancel_submitted(self, request_id: str, body: dict[str, Any]) -> None:
+    def _cancel_submitted(self, submission: _Submission, body: dict[str, Any]) -> None:
         """Find the handle of an interrupted submit by resubmitting, then cancel.
 
-        `retry=true` with the same requestId returns the statement Snowflake
-        already has instead of running it again; `async=true` answers at once.
-        If the first submit never arrived, this starts it, and it is cancelled
-        right away.
+        Only when the submit may have reached Snowflake: `retry=true` with the
+        same requestId returns the statement Snowflake already has instead of
+        running it again, and `async=true` answers at once. If the submit had
+        in fact not arrived, this starts it, and it is cancelled right away.
         """
+        request_id = submission.request_id
+        if not submission.may_have_arrived:
+            LOGGER.warning(
+                "Snowflake request %s was interrupted before it was sent (or "
+                "after Snowflake refused it); nothing to cancel",
+                request_id,
+            )
+            return
         params = {"requestId": request_id, "retry": "true", "async": "true"}
         try:
             response = self._exchange(
@@ -346,6 +413,7 @@ class SqlApiClient:
                 params=params,
                 json=body,
                 timeout=CANCEL_TIMEOUT_S,
+                token_timeout_s=CANCEL_TIMEOUT_S,
             )
         except SnowflakeError:
             LOGGER.warning(
@@ -394,71 +462,160 @@ class SqlApiClient:
         while response.status_code == 202:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                handle = payload.get("statementHandle")
-                cancelled = bool(handle) and self._cancel_quietly(handle)
-                raise _poll_deadline_passed(handle, cancelled=cancelled)
+                return self._past_deadline(payload.get("statementHandle"))
             time.sleep(min(interval, remaining))
             interval = min(interval * 1.5, MAX_POLL_INTERVAL_S)
             response = self._send("GET", _status_path(payload))
             payload = self._payload(response)
         return payload
 
-    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """One request, re-signed once on 401, retried on RETRYABLE_STATUSES.
+    def _past_deadline(self, handle: str | None) -> dict[str, Any]:
+        """Cancel a statement still running at the poll deadline, then raise.
 
-        A resubmitted statement carries `retry=true` with its original
-        `requestId`: the first attempt may have run although its answer failed.
+        The statement may have finished while we cancelled, so its status is
+        read once more: a finished result is returned rather than thrown
+        away, and a statement that failed on its own raises its own error.
+        """
+        if not handle:
+            raise _poll_deadline_passed(None, cancelled=False)
+        cancelled = self._cancel_quietly(handle)
+        status = self._status_quietly(handle)
+        if status is not None and status.status_code == 200:
+            LOGGER.warning(
+                "Snowflake statement %s finished as the poll deadline passed; "
+                "its result is kept",
+                handle,
+            )
+            return self._payload(status)
+        if cancelled or status is None or status.status_code == 202:
+            raise _poll_deadline_passed(handle, cancelled=cancelled)
+        error = self._error(status, _json_object(status) or {})
+        if error.code == STATEMENT_CANCELED_CODE:
+            raise _poll_deadline_passed(handle, cancelled=True) from error
+        raise error
+
+    def _status_quietly(self, handle: str) -> httpx.Response | None:
+        """One status read on the way out, with the short cancel timeout."""
+        try:
+            return self._exchange(
+                "GET",
+                _statement_path(handle),
+                timeout=CANCEL_TIMEOUT_S,
+                token_timeout_s=CANCEL_TIMEOUT_S,
+            )
+        except SnowflakeError as error:
+            LOGGER.warning("Snowflake statement %s: status unknown: %s", handle, error)
+            return None
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        submission: _Submission | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """One request, re-signed once on 401, retried on RETRYABLE_STATUSES and
+        on transport failures (timeouts, dropped connections).
+
+        Every request sent this way is safe to repeat: GETs, cancels (same
+        requestId), and a statement's submit (`submission`), which is
+        resubmitted with `retry=true` and its original `requestId`, since the
+        first attempt may have run although its answer was lost.
         """
         attempt = 1
         renewed = False
         while True:
-            response = self._exchange(method, url, **kwargs)
-            status = response.status_code
-            if status == 401 and not renewed:
-                LOGGER.debug("Snowflake answered 401; signing a new token once")
-                self._auth.renew()
-                renewed = True
-            elif status in RETRYABLE_STATUSES and attempt < self._max_attempts:
-                delay = self._backoff_s(attempt)
-                LOGGER.warning(
-                    "Snowflake answered %d to %s %s; retrying in %.1f s "
-                    "(attempt %d of %d)",
-                    status,
-                    method,
-                    httpx.URL(url).path,
-                    delay,
-                    attempt + 1,
-                    self._max_attempts,
-                )
-                time.sleep(delay)
-                attempt += 1
-                if method == "POST" and url == STATEMENTS_PATH:
-                    kwargs["params"] = {**kwargs["params"], "retry": "true"}
+            try:
+                response = self._request(method, url, submission=submission, **kwargs)
+            except httpx.TransportError as error:
+                if attempt >= self._max_attempts:
+                    raise self._unavailable(error, attempt) from error
+                reason = type(error).__name__
             else:
-                return response
+                status = response.status_code
+                if status == 401 and not renewed:
+                    LOGGER.debug("Snowflake answered 401; signing a new token once")
+                    self._auth.renew()
+                    renewed = True
+                    continue
+                if status not in RETRYABLE_STATUSES or attempt >= self._max_attempts:
+                    return response
+                reason = f"HTTP {status}"
+            self._back_off(method, url, reason, attempt)
+            attempt += 1
+            if submission is not None:
+                kwargs["params"] = {**kwargs["params"], "retry": "true"}
+
+    def _back_off(self, method: str, url: str, reason: str, attempt: int) -> None:
+        delay = self._backoff_s(attempt)
+        LOGGER.warning(
+            "Snowflake %s %s failed (%s); retrying in %.1f s (attempt %d of %d)",
+            method,
+            httpx.URL(url).path,
+            reason,
+            delay,
+            attempt + 1,
+            self._max_attempts,
+        )
+        time.sleep(delay)
 
     def _backoff_s(self, attempt: int) -> float:
         """Exponential backoff with jitter: half fixed, half random."""
         ceiling = min(self._retry_backoff_s * 2 ** (attempt - 1), MAX_RETRY_BACKOFF_S)
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
-    def _exchange(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        submission: _Submission | None = None,
+        token_timeout_s: float | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """One HTTP exchange; httpx errors are left to the caller.
+
+        `token_timeout_s` bounds getting a token (cancels on the way out).
+        `submission` records when the statement's POST may have arrived.
+        """
+        if token_timeout_s is None:
+            headers = self._auth.headers()
+        else:
+            headers = self._auth.headers(timeout_s=token_timeout_s)
+        if submission is None:
+            return self._http.request(method, url, headers=headers, **kwargs)
+        submission.sending()
         try:
-            return self._http.request(
-                method, url, headers=self._auth.headers(), **kwargs
-            )
-        except httpx.TimeoutException as error:
-            raise SnowflakeUnavailableError(
-                f"no answer within the HTTP timeout ({type(error).__name__})",
+            response = self._http.request(method, url, headers=headers, **kwargs)
+        except httpx.HTTPError as error:
+            submission.failed(error)
+            raise
+        submission.answered(response.status_code)
+        return response
+
+    def _exchange(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One attempt, its httpx errors translated (for cancels on the way out)."""
+        try:
+            return self._request(method, url, **kwargs)
+        except httpx.HTTPError as error:
+            raise self._unavailable(error, 1) from error
+
+    def _unavailable(
+        self, error: httpx.HTTPError, attempts: int
+    ) -> SnowflakeUnavailableError:
+        tries = f" in {attempts} attempts" if attempts > 1 else ""
+        if isinstance(error, httpx.TimeoutException):
+            return SnowflakeUnavailableError(
+                f"no answer within the HTTP timeout{tries} ({type(error).__name__})",
                 summary=f"Snowflake SQL API at {self.base_url} did not respond",
                 advice="check the network, or raise http_timeout_s",
-            ) from error
-        except httpx.HTTPError as error:
-            raise SnowflakeUnavailableError(
-                str(error) or type(error).__name__,
-                summary=f"could not reach the Snowflake SQL API at {self.base_url}",
-                advice="check the account (or base_url) and the network",
-            ) from error
+            )
+        return SnowflakeUnavailableError(
+            f"{str(error) or type(error).__name__}{tries}",
+            summary=f"could not reach the Snowflake SQL API at {self.base_url}",
+            advice="check the account (or base_url) and the network",
+        )
 
     def _payload(self, response: httpx.Response) -> dict[str, Any]:
         """The JSON body of a 200 or 202; any other status raised as an error."""
@@ -535,6 +692,21 @@ def _status_error(status: int, fields: dict[str, Any], attempts: int) -> Snowfla
         summary="Snowflake rejected the request",
         advice="check that base_url is the account's SQL API root; if it is, "
         "this is a bug in tajo-assets, please report it",
+    )
+
+
+def _may_have_run(error: SnowflakeError, request_id: str) -> SnowflakeUnavailableError:
+    """`error` of a submit that may have reached Snowflake, saying so."""
+    return SnowflakeUnavailableError(
+        error.message,
+        summary=f"{error.summary or 'the statement was not answered'}; the "
+        f"statement may have run (requestId {request_id})",
+        code=error.code,
+        sql_state=error.sql_state,
+        statement_handle=error.statement_handle,
+        http_status=error.http_status,
+        advice="check the data it writes (or QUERY_HISTORY) before running it "
+        f"again; {error.advice or 'try again later'}",
     )
 
 

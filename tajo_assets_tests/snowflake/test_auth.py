@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding
 from tajo_assets.snowflake import (
     AccountIdentifier,
     KeyPairAuth,
+    OAuthClientCredentialsAuth,
     SnowflakeConfigurationError,
     resolve_base_url,
 )
@@ -347,3 +348,20 @@ def test_generated_key_pair_signs_tokens_its_public_key_verifies(passphrase):
     assert pair.fingerprint == expected_fingerprint(pair.public_pem) == auth.fingerprint
     assert ("ENCRYPTED" in pair.private_pem) == bool(passphrase)
     assert _key_body(pair.private_pem)[:40] not in repr(pair)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda url: OAuthClientCredentialsAuth(url, "tajo-client", "client-secret"),
+        lambda url: resolve_base_url("myorg-myacct", url),
+    ],
+    ids=["oauth-token-url", "base-url"],
+)
+def test_a_url_carrying_a_password_is_refused_without_quoting_it(make):
+    with pytest.raises(SnowflakeConfigurationError) as raised:
+        make("https://svc:hunter2-pw@idp.example.com/oauth2/token")
+
+    assert "idp.example.com" in str(raised.value)
+    assert "user:password@" in str(raised.value)
+    assert "hunter2-pw" not in str(raised.value)

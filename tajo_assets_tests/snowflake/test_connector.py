@@ -7,6 +7,7 @@ runs the same table through the SQL API transport (the sandbox, over HTTP on
 127.0.0.1) and compares the decoded rows.
 """
 
+import base64
 import logging
 import re
 import uuid
@@ -17,8 +18,10 @@ from decimal import Decimal
 import fakesnow
 import pytest
 import snowflake.connector
+from cryptography.hazmat.primitives import serialization
 
 from tajo_assets.snowflake import SnowflakeConfigurationError, SnowflakeStatementError
+from tajo_assets.snowflake.auth import load_private_key
 from tajo_assets.snowflake.connector import (
     ConnectorStatementResult,
     SnowflakeConnectorClient,
@@ -299,6 +302,35 @@ def test_session_and_context_reach_the_connector(connector_resource, key_pair):
     assert isinstance(arguments["private_key"], bytes), "loaded, not the PEM text"
     assert "authenticator" not in arguments
     assert key_pair.private_pem.splitlines()[1] not in repr(resource)
+
+
+@pytest.mark.parametrize(
+    "key_setting",
+    [
+        lambda pair: {"private_key": pair.private_pem.strip().replace("\n", "\\n")},
+        lambda pair: {
+            "private_key": base64.b64encode(pair.private_pem.encode()).decode()
+        },
+        lambda pair: {
+            "private_key": pair.encrypted_private_pem,
+            "private_key_passphrase": pair.passphrase,
+        },
+    ],
+    ids=["literal-newlines", "base64", "encrypted"],
+)
+def test_every_key_form_the_sql_api_takes_signs_in(
+    connector_resource, key_pair, key_setting
+):
+    with connector_resource(**key_setting(key_pair)).get_client() as client:
+        arguments = snowflake.connector.connect.call_args.kwargs
+        assert list(client.execute("SELECT 1 AS N").rows()) == [(1,)]
+
+    expected = load_private_key(key_pair.private_pem).private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    assert arguments["private_key"] == expected
 
 
 @pytest.mark.parametrize(

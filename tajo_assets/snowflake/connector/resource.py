@@ -9,6 +9,7 @@ from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import dagster as dg
+from cryptography.hazmat.primitives import serialization
 from pydantic import Field
 
 from tajo_assets.snowflake.auth import (
@@ -189,10 +190,7 @@ class SnowflakeConnectorResource(dg.ConfigurableResource):
         Secrets go straight to the connector; they are never logged or shown.
         """
         if self.private_key:
-            return {
-                "private_key": self.private_key,
-                "private_key_password": self.private_key_passphrase or None,
-            }, {}
+            return {"private_key": self._normalized_private_key()}, {}
         if self.programmatic_access_token:
             return {"authenticator": "PROGRAMMATIC_ACCESS_TOKEN"}, {
                 "token": self.programmatic_access_token
@@ -207,6 +205,21 @@ class SnowflakeConnectorResource(dg.ConfigurableResource):
             extra = {key: value for key, value in flow.items() if value}
             return {"authenticator": "OAUTH_CLIENT_CREDENTIALS"}, extra
         return {"authenticator": "oauth"}, {"token": self.oauth_token}
+
+    def _normalized_private_key(self) -> str:
+        """The key as unencrypted PKCS#8 PEM text, for dagster-snowflake.
+
+        dagster-snowflake reads only plain PEM or base64 of it; the forms
+        `load_private_key` also accepts (a PEM with literal "\\n", as .env
+        files hold it) would fail there. The key stays in memory only, as the
+        connector itself holds it.
+        """
+        key = load_private_key(self.private_key or "", self.private_key_passphrase)
+        return key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode("ascii")
 
     def _dagster_resource(self) -> Any:
         """dagster-snowflake's resource for these settings (imported here)."""
@@ -248,6 +261,15 @@ class SnowflakeConnectorResource(dg.ConfigurableResource):
         except Error as error:
             raise translate_error(
                 error, credential=credential, auth_advice=advice
+            ) from error
+        except ValueError as error:
+            # dagster-snowflake refuses settings (the key, above all) with a
+            # bare ValueError; its texts name settings, never their values.
+            raise SnowflakeConfigurationError(
+                str(error) or type(error).__name__,
+                summary=f"dagster-snowflake could not use the settings of {credential}",
+                advice="check private_key (the whole PKCS#8 PEM key) and the "
+                "other connection settings",
             ) from error
 
     def _credential(self) -> str:
