@@ -42,8 +42,15 @@ def test_demo_syncs_the_sample_warehouse_and_checks_every_contact(tmp_path):
         result.stdout
     )
     assert "    OK" in result.stdout
-    # The job ran (observation and checks included) without advice to use `dg`.
-    assert "customer_scores" in output
+    # The job ran, observation and checks included, without advice to use `dg`.
+    assert "observed:      marketing_db/ml_predictions/customer_scores" in output
+    assert (
+        "materialized:  brevo/customer_segments, models/customer_rfm, "
+        "models/customer_segments, snowflake/customer_segments"
+    ) in result.stdout
+    # Every blocking check passed; the sample scores are older than 48 hours.
+    assert "checks passed: 5 of 6" in result.stdout
+    assert "not passed:  freshness_check on" in result.stdout
     assert "SupersessionWarning" not in output
 
 

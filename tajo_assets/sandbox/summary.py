@@ -7,13 +7,15 @@ timestamps as days). Rows with invalid emails are expected to be absent.
 """
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import dagster as dg
 
 from tajo_assets.config import SyncSpec, TajoConfig, load_config
 from tajo_assets.sandbox.runner import RunningSandbox
@@ -64,7 +66,8 @@ def summarize(
             _check_sync(spec, config, warehouse, contacts, lists)
             for spec in config.syncs()
         ]
-    return DemoSummary(_render(contacts, sandbox, checks), all(c.ok for c in checks))
+    text = _render(contacts, sandbox, checks) + _render_run(env)
+    return DemoSummary(text, all(c.ok for c in checks))
 
 
 def _warehouse(config: TajoConfig, env: Mapping[str, str]) -> SnowflakeSqlApiResource:
@@ -194,3 +197,46 @@ def _render(
         lines += [f"      e.g. {example}" for example in check.examples]
         lines.append(f"    {'OK' if check.ok else 'FAILED'}")
     return "\n".join(lines)
+
+
+_RUN_EVENTS = {
+    dg.DagsterEventType.ASSET_OBSERVATION,
+    dg.DagsterEventType.ASSET_MATERIALIZATION,
+    dg.DagsterEventType.ASSET_CHECK_EVALUATION,
+}
+
+
+def _render_run(env: Mapping[str, str]) -> str:
+    """What the latest `tajo_sync` run observed, built and checked."""
+    with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
+        runs = instance.get_runs(dg.RunsFilter(job_name="tajo_sync"), limit=1)
+        if not runs:
+            return "\n\nNo tajo_sync run was recorded."
+        records = instance.all_logs(runs[0].run_id, of_type=_RUN_EVENTS)
+        events = [record.dagster_event for record in records]
+    observed = _keys(e for e in events if e.event_type_value == "ASSET_OBSERVATION")
+    built = _keys(e for e in events if e.event_type_value == "ASSET_MATERIALIZATION")
+    checks = [
+        e.event_specific_data
+        for e in events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
+    lines = [
+        "",
+        "",
+        f"What the tajo_sync run did (run {runs[0].run_id[:8]})",
+        f"  observed:      {', '.join(observed) or 'nothing'}",
+        f"  materialized:  {', '.join(built) or 'nothing'}",
+        f"  checks passed: {sum(c.passed for c in checks)} of {len(checks)}",
+    ]
+    lines += [
+        f"    not passed:  {c.check_name} on {c.asset_key.to_user_string()} "
+        f"({c.severity.value.lower()}{', blocking' if c.blocking else ''})"
+        for c in checks
+        if not c.passed
+    ]
+    return "\n".join(lines)
+
+
+def _keys(events: Iterable) -> list[str]:
+    return sorted({event.asset_key.to_user_string() for event in events})
