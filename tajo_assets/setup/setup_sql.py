@@ -15,7 +15,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tajo_assets.config import TajoConfig
+from tajo_assets.config import AuthMethod, TajoConfig
 from tajo_assets.setup.identifiers import (
     AddressError,
     IdentifierError,
@@ -104,7 +104,9 @@ def render_setup_sql(
         sections.append(
             _template("models", grants=_model_grants(config, names["role"]), **names)
         )
-    sections.append(_template("user", **names) + "\n" + _key_section(public_key, names))
+    sections.append(
+        _template("user", **names) + "\n" + _sign_in_section(config, public_key, names)
+    )
     sections.append(_policy_section(addresses, names))
     return "\n\n".join(section.rstrip("\n") for section in sections) + "\n"
 
@@ -231,6 +233,18 @@ def _session_schema(config: TajoConfig) -> str | None:
         return None
     database, schema = snowflake.database, snowflake.schema_
     return f"{object_identifier(database)}.{object_identifier(schema)}"
+
+
+def _sign_in_section(
+    config: TajoConfig, public_key: PublicKey | None, names: dict[str, str]
+) -> str:
+    """How the user will sign in, for the configured auth.method."""
+    method = config.snowflake.auth.method
+    if method == AuthMethod.PAT:
+        return _template("user_pat", **names)
+    if method == AuthMethod.OAUTH:
+        return _template("user_oauth", **names)
+    return _key_section(public_key, names)
 
 
 def _key_section(public_key: PublicKey | None, names: dict[str, str]) -> str:

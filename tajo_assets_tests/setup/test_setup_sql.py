@@ -306,3 +306,36 @@ def test_statements_helper_splits_the_script_as_a_client_would():
         "USE ROLE SECURITYADMIN",
         "CREATE ROLE IF NOT EXISTS R COMMENT = 'x'",
     ]
+
+
+@pytest.mark.parametrize(
+    ("auth", "expected"),
+    [
+        (
+            "method: pat\ntoken: ${MY_PAT}",
+            "ALTER USER SVC_TAJO ADD PROGRAMMATIC ACCESS TOKEN TAJO_PAT",
+        ),
+        (
+            "method: oauth\nclient_id: tajo-app\nclient_secret: ${SECRET}",
+            "scope session:role:TAJO_ROLE",
+        ),
+    ],
+    ids=["pat", "oauth"],
+)
+def test_the_user_section_follows_the_auth_method(tmp_path, auth, expected):
+    extra = "    auth:\n" + textwrap.indent(auth, "      ") + "\n"
+    path = tmp_path / "tajo.yaml"
+    path.write_text(
+        CONFIG.format(database="MARKETING_DB", role="TAJO_ROLE").replace(
+            "    queries:", extra + "    queries:", 1
+        )
+    )
+
+    config = load_config(path, env={"MY_PAT": "unused", "SECRET": "unused"})
+    script = render_setup_sql(config, path, user="svc_tajo")
+
+    assert expected in script
+    assert "RSA_PUBLIC_KEY" not in script
+    assert "tajo keygen" not in script
+    # The advice is comments only: nothing runs that the admin did not write.
+    assert not any("PROGRAMMATIC" in s or "scope" in s for s in statements(script))

@@ -1,4 +1,4 @@
--- 6. The service user tajo signs in as: key-pair only, no password.
+-- 6. The service user tajo signs in as, with no password.
 USE ROLE SECURITYADMIN;
 CREATE USER IF NOT EXISTS {user}
   TYPE = SERVICE

@@ -1,0 +1,4 @@
+-- auth.method oauth: tajo asks the token endpoint for client credentials with
+-- scope session:role:{role_comment}. Set up that client (a Snowflake security
+-- integration or your identity provider) to issue tokens for {user_comment};
+-- this script does not create it.

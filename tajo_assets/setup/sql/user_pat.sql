@@ -1,0 +1,5 @@
+-- auth.method pat: once the user exists, its owner creates the token, e.g.
+--   ALTER USER {user_comment} ADD PROGRAMMATIC ACCESS TOKEN TAJO_PAT
+--     ROLE_RESTRICTION = '{role_comment}' DAYS_TO_EXPIRY = 90;
+-- and puts the secret it returns in the variable auth.token names. Snowflake
+-- accepts a PAT of a service user only under a network policy (section 7).
