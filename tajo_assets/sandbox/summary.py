@@ -7,7 +7,9 @@ timestamps as days). Rows with invalid emails are expected to be absent.
 """
 
 import math
-from collections.abc import Iterable, Mapping
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,8 +20,9 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from tajo_assets.config import SyncSpec, TajoConfig, load_config
+from tajo_assets.resources import build_resources
 from tajo_assets.sandbox.runner import RunningSandbox
-from tajo_assets.snowflake import SnowflakeSqlApiResource, SqlApiClient
+from tajo_assets.snowflake import SnowflakeTransport
 from tajo_assets.sync.keys import mask_email, normalize_email
 from tajo_assets.sync.state import render_sql, snapshot_table
 
@@ -70,25 +73,29 @@ def summarize(
     return DemoSummary(text, all(c.ok for c in checks))
 
 
-def _warehouse(config: TajoConfig, env: Mapping[str, str]) -> SnowflakeSqlApiResource:
-    snowflake = config.snowflake
-    return SnowflakeSqlApiResource(
-        account=snowflake.account,
-        user=snowflake.user or env["SNOWFLAKE_USER"],
-        private_key=env[snowflake.auth.private_key.env_var],
-        warehouse=snowflake.warehouse,
-        database=snowflake.database,
-        schema=snowflake.schema_,
-        role=snowflake.role,
-        base_url=snowflake.base_url,
-        timezone=snowflake.timezone,
-    )
+def _warehouse(config: TajoConfig, env: Mapping[str, str]) -> dg.ConfigurableResource:
+    """The run's own Snowflake resource, its variables read from `env`."""
+    resource = build_resources(config)["snowflake"]
+    with _environment(env):
+        return resource.process_config_and_initialize()
+
+
+@contextmanager
+def _environment(env: Mapping[str, str]) -> Iterator[None]:
+    """Resources read their EnvVars from os.environ; lend them `env` meanwhile."""
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def _check_sync(
     spec: SyncSpec,
     config: TajoConfig,
-    warehouse: SqlApiClient,
+    warehouse: SnowflakeTransport,
     contacts: dict[str, dict],
     lists: list[dict],
 ) -> SyncCheck:

@@ -304,20 +304,25 @@ def _run_system_wait(
     statement: str, wait_s: float, cancellation: Cancellation
 ) -> Execution:
     cancellation.sleep(wait_s)
-    column = {
-        "name": system_wait_column(statement),
+    column = text_column(system_wait_column(statement))
+    return Execution([column], [(f"waited {wait_s:g} seconds",)])
+
+
+def text_column(name: str, *, nullable: bool = True) -> dict:
+    """The rowType entry of a VARCHAR column, as Snowflake describes one."""
+    return {
+        "name": name,
         "database": "",
         "schema": "",
         "table": "",
         "type": "text",
-        "nullable": True,
+        "nullable": nullable,
         "precision": 0,
         "scale": 0,
         "length": 16777216,
         "byteLength": 16777216,
         "collation": None,
     }
-    return Execution([column], [(f"waited {wait_s:g} seconds",)])
 
 
 def _dml_execution(columns: list[dict], names: list[str], results: list) -> Execution:

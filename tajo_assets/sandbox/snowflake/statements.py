@@ -27,6 +27,7 @@ from tajo_assets.sandbox.snowflake.engine import (
     Execution,
     SessionContext,
     SqlEngine,
+    text_column,
 )
 from tajo_assets.sandbox.snowflake.errors import (
     CANCELED,
@@ -386,19 +387,7 @@ class Statements:
         )
 
     def _store_multi(self, parent: StatementRecord) -> StoredResult:
-        column = {
-            "name": "multiple statement execution",
-            "database": "",
-            "schema": "",
-            "table": "",
-            "type": "text",
-            "nullable": False,
-            "precision": 0,
-            "scale": 0,
-            "length": 16777216,
-            "byteLength": 16777216,
-            "collation": None,
-        }
+        column = text_column("multiple statement execution", nullable=False)
         fields = {**_success_fields(parent), "statementHandles": parent.child_handles}
         data = [[MULTI_STATEMENT_RESULT]]
         return store_result(fields, [column], data, partition_rows=self._partition_rows)

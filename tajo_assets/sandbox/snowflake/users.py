@@ -20,7 +20,7 @@ import re
 import textwrap
 
 from tajo_assets.sandbox.snowflake.auth import KeyPairJwtVerifier
-from tajo_assets.sandbox.snowflake.engine import Execution
+from tajo_assets.sandbox.snowflake.engine import Execution, text_column
 from tajo_assets.sandbox.snowflake.errors import StatementFailed
 from tajo_assets.sandbox.snowflake.statement_text import leading_words
 
@@ -50,19 +50,6 @@ _CREATE_USER = re.compile(
 )
 _SET_KEY = re.compile(r"\bRSA_PUBLIC_KEY(?P<slot>_2)?\s*=\s*'(?P<key>[^']*)'", re.I)
 _UNSET = re.compile(r"\s*UNSET\s+(?P<properties>.*)", re.I | re.S)
-_STATUS_COLUMN = {
-    "name": "status",
-    "database": "",
-    "schema": "",
-    "table": "",
-    "type": "text",
-    "nullable": True,
-    "precision": 0,
-    "scale": 0,
-    "length": 16777216,
-    "byteLength": 16777216,
-    "collation": None,
-}
 
 
 class UserAdmin:
@@ -134,4 +121,4 @@ def _invalid_key(slot: int) -> StatementFailed:
 
 
 def _status(message: str) -> Execution:
-    return Execution([dict(_STATUS_COLUMN)], [(message,)])
+    return Execution([text_column("status")], [(message,)])
