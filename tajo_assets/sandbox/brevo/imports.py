@@ -5,8 +5,11 @@ The request is checked at once (one source, lists, flags, size) and answered
 `import_seconds`, all at once under the account lock. Row by row:
 
 - the email (`email`, or an EMAIL column) is trimmed and lower-cased; a row
-  whose email is not a valid address, or that has no email, EXT_ID or SMS at
-  all, is not imported and is listed in the `invalid_emails` report;
+  whose email is not a valid address, or that has no email, EXT_ID or valid SMS
+  number (`+` or `00` and 6 to 15 digits) at all, is not imported and is listed
+  in the `invalid_emails` report, with the email, SMS or EXT_ID it sent;
+- EXT_ID and SMS travel as attributes (`attributes.EXT_ID`, `attributes.SMS`,
+  or columns of a fileBody) and identify the contact as email does;
 - a row repeating an email, EXT_ID or SMS of an earlier row of the same import,
   or whose identifiers belong to two different contacts, is not imported and is
   listed in `duplicate_email_id`, `duplicate_ext_id` or `duplicate_phone_id`;
@@ -54,7 +57,7 @@ class ImportRow:
     attributes: dict[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass
 class ImportJob:
     """What a worker needs to apply one import."""
 
@@ -65,6 +68,9 @@ class ImportJob:
     erase_empty: bool
     blacklist_email: bool
     blacklist_sms: bool
+    # Emails a test's fault makes this import reject, as Brevo rejects an
+    # address it will not take (reported with the invalid emails).
+    refused: frozenset[str] = frozenset()
 
 
 def read_import(raw: bytes) -> dict[str, Any]:
@@ -121,12 +127,18 @@ def submit_import(
 def run_import(
     account: Account, job: ImportJob, clock: Callable[[], float], stop: threading.Event
 ) -> None:
-    """Wait until the process is due, then apply it; gives up if `stop` is set."""
+    """Wait until the process is due, then apply it; gives up if `stop` is set.
+
+    A process with a `failure` ends `failed` at that point, nothing applied.
+    """
     while clock() < job.process.due:
         if stop.wait(0.005):
             return
     with account.lock:
         if stop.is_set():
+            return
+        if job.process.failure is not None:
+            job.process.failed_at = account.now()
             return
         run = _ImportRun(account, job)
         for row in job.rows:
@@ -174,10 +186,12 @@ class _ImportRun:
     ) -> tuple[str, str] | None:
         """Why a row cannot be imported, as (report kind, value shown), or None."""
         email = identifiers["email"]
-        if (email is not None and not values.is_valid_email(email)) or not any(
-            identifiers.values()
+        if (
+            (email is not None and not values.is_valid_email(email))
+            or not any(identifiers.values())
+            or email in self.job.refused
         ):
-            return "invalid_emails", "" if row.email is None else str(row.email)
+            return "invalid_emails", _shown_identifier(row)
         repeated = [k for k, v in identifiers.items() if v in self.seen[k]]
         if repeated:
             return _DUPLICATE[repeated[0]], identifiers[repeated[0]]
@@ -239,6 +253,15 @@ def _identifiers(row: ImportRow, writes: dict[str, Any]) -> dict[str, Any]:
         "ext_id": ext_id if isinstance(ext_id, str) and ext_id else None,
         "SMS": writes.get("SMS"),
     }
+
+
+def _shown_identifier(row: ImportRow) -> str:
+    """What invalid_emails shows for a row: the email sent, else SMS or EXT_ID.
+
+    A row keyed by a malformed SMS number has nothing else to show.
+    """
+    sent = (row.email, row.attributes.get("SMS"), row.attributes.get("EXT_ID"))
+    return next((str(raw) for raw in sent if not values.is_blank(raw)), "")
 
 
 def _conflicting(owners: dict[str, Any]) -> str:

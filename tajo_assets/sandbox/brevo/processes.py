@@ -1,7 +1,8 @@
 """Background processes (`GET /processes/{processId}`): imports and list clearing.
 
 A process is `queued` for the first half of its delay, `in_process` for the
-second half, and `completed` once its worker has applied it. The delay is
+second half, and `completed` once its worker has applied it (or `failed`, with
+an `error` and nothing applied, when a test's fault says so). The delay is
 measured on the sandbox clock, so tests that advance a manual clock see each
 status deterministically. Completed imports carry `info.import`: for each kind
 of rejected row, the URL of a CSV report, or null when there was none (the
@@ -39,10 +40,15 @@ class Process:
     completed_at: dt.datetime | None = None
     reports: dict[str, str] = field(default_factory=dict)
     summary: dict[str, int] = field(default_factory=dict)
+    # Set by a test's fault: the process ends `failed` with this error instead.
+    failure: str | None = None
+    failed_at: dt.datetime | None = None
 
     def status(self, now: float) -> str:
         if self.completed_at is not None:
             return "completed"
+        if self.failed_at is not None:
+            return "failed"
         return "in_process" if now >= self.queued_until else "queued"
 
     def render(self, now: float, base_url: str) -> dict[str, Any]:
@@ -57,6 +63,8 @@ class Process:
             rendered["completed_at"] = timestamp(self.completed_at)
             if self.name == "IMPORTUSER":
                 rendered["info"] = {"import": self._report_urls(base_url)}
+        if self.failed_at is not None:
+            rendered["error"] = self.failure
         return rendered
 
     def snapshot(self, now: float) -> dict[str, Any]:

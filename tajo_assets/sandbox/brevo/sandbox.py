@@ -4,7 +4,7 @@
 `/v3` (so a client's base URL is `<server>/v3`), recording its traffic in
 `sandbox.traffic`. Serve it with `ServerThread`. Tests and the demo summary
 read the account's state through the inspection methods, which are safe to
-call while the server runs.
+call while the server runs; tests switch on failures through `sandbox.faults`.
 """
 
 import hmac
@@ -24,6 +24,7 @@ from starlette.routing import Route
 
 from tajo_assets.sandbox.brevo import imports
 from tajo_assets.sandbox.brevo.errors import BrevoError
+from tajo_assets.sandbox.brevo.faults import BrevoFaults
 from tajo_assets.sandbox.brevo.processes import FILES_PATH
 from tajo_assets.sandbox.brevo.rate_limits import (
     CONTACTS_BUCKET,
@@ -34,7 +35,8 @@ from tajo_assets.sandbox.brevo.rate_limits import (
 )
 from tajo_assets.sandbox.brevo.routes import ROUTES, Call, Context, Handler, Reply
 from tajo_assets.sandbox.brevo.state import Account
-from tajo_assets.sandbox.traffic import TrafficLog, TrafficRecorder
+from tajo_assets.sandbox.faults import wrap_with_faults
+from tajo_assets.sandbox.traffic import TrafficLog
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +78,7 @@ class BrevoSandbox:
     def __init__(self, settings: BrevoSandboxSettings) -> None:
         self.settings = settings
         self.traffic = TrafficLog()
+        self.faults = BrevoFaults()
         self._account = Account()
         self._limiter = RateLimiter(settings.windows(), settings.clock)
         self._stop = threading.Event()
@@ -87,7 +90,7 @@ class BrevoSandbox:
             import_seconds=settings.import_seconds,
             start_import=self._start_import,
         )
-        self.app = TrafficRecorder(self._build_app(), self.traffic)
+        self.app = wrap_with_faults(self._build_app(), self.faults, self.traffic)
 
     # State that tests and the demo summary inspect.
 
@@ -143,7 +146,8 @@ class BrevoSandbox:
                 raise TimeoutError(f"an import was still running after {timeout_s}s")
 
     def reset(self) -> None:
-        """Forget everything: state, pending imports, rate-limit windows, traffic."""
+        """Forget everything: state, imports, rate-limit windows, traffic, faults."""
+        self.faults.clear()
         with self._workers_lock:
             self._stop.set()
             workers, self._workers = self._workers, []
@@ -219,6 +223,9 @@ class BrevoSandbox:
             return self._account.files.get(name)
 
     def _start_import(self, job: imports.ImportJob) -> None:
+        with self._account.lock:
+            job.process.failure = self.faults.take_import_failure()
+            job.refused = self.faults.take_refused_emails()
         with self._workers_lock:
             stop = self._stop
 
@@ -232,6 +239,11 @@ class BrevoSandbox:
                     len(job.rows),
                     job.process.summary,
                     time.monotonic() - started,
+                )
+            elif job.process.failed_at is not None:
+                logger.info(
+                    "Brevo sandbox failed import process %d, as a test asked",
+                    job.process.id,
                 )
 
         worker = threading.Thread(

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tajo_assets.sandbox.faults import wrap_with_faults
 from tajo_assets.sandbox.snowflake.auth import (
     KEYPAIR_JWT,
     OAUTH,
@@ -40,7 +41,7 @@ from tajo_assets.sandbox.snowflake.errors import (
     canceled,
     invalid_payload,
 )
-from tajo_assets.sandbox.snowflake.faults import FaultInjector, Faults
+from tajo_assets.sandbox.snowflake.faults import SnowflakeFaults
 from tajo_assets.sandbox.snowflake.oauth import (
     TOKEN_PATH,
     OAuthClient,
@@ -56,7 +57,7 @@ from tajo_assets.sandbox.snowflake.statements import (
     Submission,
 )
 from tajo_assets.sandbox.snowflake.users import UserAdmin
-from tajo_assets.sandbox.traffic import TrafficLog, TrafficRecorder
+from tajo_assets.sandbox.traffic import TrafficLog
 
 
 @dataclass
@@ -104,7 +105,7 @@ class SnowflakeSandbox:
     def __init__(self, settings: SnowflakeSandboxSettings) -> None:
         self.settings = settings
         self.traffic = TrafficLog()
-        self.faults = Faults()
+        self.faults = SnowflakeFaults()
         self._jwt = KeyPairJwtVerifier(settings.account, clock=settings.clock)
         self.oauth = OAuthServer(
             settings.account,
@@ -127,9 +128,7 @@ class SnowflakeSandbox:
             partition_rows=settings.partition_rows,
             intercept=UserAdmin(self._jwt).run,
         )
-        self.app = TrafficRecorder(
-            FaultInjector(self._starlette(), self.faults), self.traffic
-        )
+        self.app = wrap_with_faults(self._starlette(), self.faults, self.traffic)
         self._closed = False
 
     def _register_credentials(self, settings: SnowflakeSandboxSettings) -> None:

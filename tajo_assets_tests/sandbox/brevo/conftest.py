@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tajo_assets.sandbox.brevo import BrevoSandbox, BrevoSandboxSettings
+from tajo_assets.sandbox.brevo.faults import BrevoFaults
 from tajo_assets.sandbox.server import ServerThread
 
 
@@ -93,6 +94,13 @@ def brevo(_shared_brevo: ServedBrevo) -> ServedBrevo:
     _shared_brevo.sandbox.reset()
     _shared_brevo.clock.now = HandClock().now
     return _shared_brevo
+
+
+@pytest.fixture
+def faults(brevo: ServedBrevo) -> Iterator[BrevoFaults]:
+    """The sandbox's fault switches, cleared after the test."""
+    yield brevo.sandbox.faults
+    brevo.sandbox.faults.clear()
 
 
 @pytest.fixture
