@@ -6,6 +6,7 @@ the error is displayed, so the text here only describes what would be right.
 
 import re
 import unicodedata
+from datetime import date, datetime, time
 from typing import Annotated
 from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -15,8 +16,20 @@ from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 from tajo_assets.config.errors import invalid_value, suggest
 
-# Brevo identifies a contact by one of these; every other target is an attribute.
-IDENTIFIER_TARGETS = ("email", "ext_id")
+# The identifiers a sync can key contacts by (tajo_assets.sync.keys.KINDS); every
+# other target is an attribute.
+IDENTIFIER_TARGETS = ("email", "ext_id", "sms")
+# Brevo attributes that are contact identifiers: each value belongs to one contact.
+# Sent beside the key, one can make an import merge two contacts into one (and
+# delete the other), so a sync sends exactly one identifier, its key.
+_IDENTIFIER_ATTRIBUTES = ("EMAIL", "EXT_ID", "SMS", "WHATSAPP", "LANDLINE_NUMBER")
+_OWN_ATTRIBUTE = {
+    "EMAIL": "OTHER_EMAIL",
+    "EXT_ID": "CUSTOMER_ID",
+    "SMS": "PHONE",
+    "WHATSAPP": "WHATSAPP_NUMBER",
+    "LANDLINE_NUMBER": "LANDLINE",
+}
 
 _LOWER_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 _UNQUOTED_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,254}")
@@ -57,6 +70,28 @@ def check_timezone(value: str) -> str:
         hint = suggest(value, available_timezones())
         raise invalid_value(
             f"an IANA time zone name such as 'UTC' or 'Europe/Madrid'{hint}"
+        )
+    return value
+
+
+def parse_partition_start(value: object) -> datetime:
+    """A date (midnight) or a date and time; naive means the configured timezone.
+
+    YAML reads `2026-01-01` as a date and `2026-01-01 06:00` as a datetime; a
+    value from an environment variable arrives as text in ISO 8601.
+    """
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            value = None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime.combine(value, time())
+    if not isinstance(value, datetime):
+        raise invalid_value(
+            "a date such as 2026-01-01, or a date and time such as "
+            "'2026-01-01 06:00' (in the configured timezone) or "
+            "'2026-01-01T06:00:00+01:00'"
         )
     return value
 
@@ -129,26 +164,41 @@ def check_account(value: str) -> str:
 
 
 def check_mapping_target(value: str) -> str:
-    """`email` or `ext_id` (the contact identifier), else a Brevo attribute name."""
-    if value in IDENTIFIER_TARGETS or _ATTRIBUTE_NAME.fullmatch(value):
-        if value.lower() in IDENTIFIER_TARGETS and value not in IDENTIFIER_TARGETS:
-            raise invalid_value(
-                f"'{value.lower()}' (lower-case) to map the contact identifier; "
-                f"{value} is the identifier itself, not an attribute"
-            )
+    """`email`, `ext_id` or `sms` (the contact's key), else a Brevo attribute name."""
+    if value in IDENTIFIER_TARGETS:
+        return value
+    if value in _IDENTIFIER_ATTRIBUTES:
+        raise invalid_value(_identifier_attribute_expected(value))
+    if _ATTRIBUTE_NAME.fullmatch(value):
         return value
     upper = re.sub(r"[^A-Z0-9_]+", "_", value.upper()).strip("_")
-    if value.lower() in IDENTIFIER_TARGETS:
-        hint = f"; did you mean '{value.lower()}' (the contact identifier)?"
-    elif _ATTRIBUTE_NAME.fullmatch(upper):
+    identifier = value.lower().replace("-", "_")
+    if identifier in IDENTIFIER_TARGETS:
+        hint = f"; did you mean '{identifier}' (the contact identifier)?"
+    elif _ATTRIBUTE_NAME.fullmatch(upper) and upper not in _IDENTIFIER_ATTRIBUTES:
         hint = f"; did you mean '{upper}'?"
     else:
         hint = ""
     raise invalid_value(
-        "'email' or 'ext_id' for the contact identifier, or a Brevo attribute "
-        "name: upper-case letters, digits and _, not starting with a digit "
-        f"(e.g. 'FIRSTNAME'){hint}"
+        "'email', 'ext_id' or 'sms' for the contact identifier, or a Brevo "
+        "attribute name: upper-case letters, digits and _, not starting with a "
+        f"digit (e.g. 'FIRSTNAME'){hint}"
     )
+
+
+def _identifier_attribute_expected(name: str) -> str:
+    """What to write instead of an attribute that is a Brevo contact identifier."""
+    identifier = (
+        f"{name} is a Brevo contact identifier (each value belongs to one contact)"
+    )
+    own = f"an attribute of your own such as '{_OWN_ATTRIBUTE[name]}'"
+    if name.lower() in IDENTIFIER_TARGETS:
+        return (
+            f"'{name.lower()}' (lower-case) to key contacts by this column; "
+            f"{identifier}, which a sync sends only as its key. To store a value "
+            f"you do not key by, map it to {own}"
+        )
+    return f"{own}; {identifier}, which a sync neither keys by nor sends"
 
 
 def refuse_control_characters(value: str) -> str:
@@ -172,6 +222,7 @@ PositiveNumber = Annotated[WholeNumber, Field(gt=0)]
 # SQL spans lines; it is bound or run as a statement, never pasted into a comment.
 SqlText = _NonBlank
 Cron = Annotated[str, AfterValidator(check_cron)]
+PartitionStart = Annotated[datetime, BeforeValidator(parse_partition_start)]
 TimeZoneName = Annotated[str, AfterValidator(check_timezone)]
 BaseUrl = Annotated[str, AfterValidator(check_base_url)]
 LowerName = Annotated[str, AfterValidator(check_lower_name)]

@@ -1,7 +1,8 @@
 """Field mappings: query columns to Brevo's contact identifier and attributes.
 
-A mapping names exactly one identifier column (`email`, or `ext_id`) and maps
-every other column to one Brevo attribute; no target takes two columns.
+A mapping names exactly one identifier column, the contact's key (`email`,
+`ext_id` or `sms`), and maps every other column to one Brevo attribute; no
+target takes two columns.
 """
 
 from collections.abc import Mapping
@@ -57,17 +58,7 @@ def _identifier_problems(
             (
                 (identifiers[-1],),
                 f"a second contact identifier ({listed}); map exactly one column "
-                "to email or ext_id",
-            )
-        ]
-    unsupported = [c for c in identifiers if entries[c] != "email"]
-    if unsupported:
-        return [
-            (
-                (unsupported[0],),
-                f"got '{entries[unsupported[0]]}' as the contact identifier, which "
-                "this release cannot sync yet (it keys every contact by email); "
-                "map the email column to email",
+                "to email, ext_id or sms: the one Brevo should key contacts by",
             )
         ]
     if not identifiers and require_identifier:
@@ -75,7 +66,7 @@ def _identifier_problems(
             (
                 (),
                 "maps no column to the contact identifier; add one line "
-                "'<column>: email' (or '<column>: ext_id')",
+                "'<column>: email' (or '<column>: ext_id', '<column>: sms')",
             )
         ]
     return []

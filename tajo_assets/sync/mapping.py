@@ -19,7 +19,7 @@ from tajo_assets.sync.encode import (
     brevo_attribute_type,
     make_encoder,
 )
-from tajo_assets.sync.keys import normalize_email
+from tajo_assets.sync.keys import import_entry, key_problem, normalize_key
 
 
 class MappingError(Exception):
@@ -49,17 +49,26 @@ class ResolvedMapping:
     identifier_column: str
     identifier_index: int
     attributes: tuple[MappedAttribute, ...]
+    identifier_kind: str = "email"
+    # The column holding the key normalized in the warehouse (see
+    # `tajo_assets.sync.keys.key_sql`), when the rows carry one.
+    key_index: int | None = None
 
     def attribute_types(self) -> dict[str, str]:
         """Brevo attribute name -> Brevo type, derived from the Snowflake columns."""
         return {a.attribute: brevo_attribute_type(a.column) for a in self.attributes}
 
     def to_contact(self, row: Sequence[Any]) -> dict[str, Any] | Rejection:
-        """The Brevo import entry for a row, or why the row cannot be sent."""
-        raw_key = row[self.identifier_index]
-        email = normalize_email(raw_key)
-        if email is None:
-            return Rejection(_raw_text(raw_key), "invalid email address")
+        """The Brevo import entry for a row, or why the row cannot be sent.
+
+        The key travels as Brevo's import expects its kind (see `import_entry`)
+        and never also among the mapped attributes: configuration refuses an
+        attribute named like an identifier.
+        """
+        raw, key = self._key(row)
+        problem = key_problem(self.identifier_kind, key)
+        if problem is not None:
+            return Rejection(_raw_text(raw), problem)
         attributes = {}
         for mapped in self.attributes:
             value = row[mapped.index]
@@ -68,8 +77,19 @@ class ResolvedMapping:
             try:
                 attributes[mapped.attribute] = mapped.encode(value)
             except ValueEncodingError as error:
-                return Rejection(email, f"column {mapped.column.name}: {error}")
-        return {"email": email, "attributes": attributes}
+                return Rejection(key, f"column {mapped.column.name}: {error}")
+        return import_entry(self.identifier_kind, key, attributes)
+
+    def _key(self, row: Sequence[Any]) -> tuple[Any, str | None]:
+        """The row's identifier as read, and its normalized key.
+
+        The key comes from the warehouse when the rows carry it; otherwise it
+        is normalized here, by the same rule (`normalize_key`).
+        """
+        if self.key_index is not None:
+            return row[self.key_index], row[self.key_index]
+        raw = row[self.identifier_index]
+        return raw, normalize_key(self.identifier_kind, raw)
 
 
 def resolve_mapping(
@@ -77,8 +97,13 @@ def resolve_mapping(
     columns: Sequence[Column],
     source: str,
     timezone: ZoneInfo,
+    key_column: str | None = None,
 ) -> ResolvedMapping:
-    """Bind `mapping` to `columns`; raise MappingError naming what is missing."""
+    """Bind `mapping` to `columns`; raise MappingError naming what is missing.
+
+    With `key_column`, contacts are identified by that column's value (the key
+    normalized in the warehouse) rather than by the identifier column's.
+    """
     positions = {column.name.upper(): i for i, column in enumerate(columns)}
     missing = [c.upper() for c in mapping.columns if c.upper() not in positions]
     if missing:
@@ -96,6 +121,8 @@ def resolve_mapping(
         identifier_column=mapping.identifier_column,
         identifier_index=positions[mapping.identifier_column.upper()],
         attributes=attributes,
+        identifier_kind=mapping.identifier_target,
+        key_index=positions[key_column.upper()] if key_column else None,
     )
 
 

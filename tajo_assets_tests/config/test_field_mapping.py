@@ -2,7 +2,8 @@
 
 import pytest
 
-from tajo_assets.config import ConfigError, FieldMapping
+from tajo_assets.config import IDENTIFIER_TARGETS, FieldMapping
+from tajo_assets.sync.keys import KINDS
 from tajo_assets_tests.config.support import SNOWFLAKE_ONLY, line_about
 
 
@@ -16,7 +17,7 @@ def _with_mapping(*lines: str) -> str:
         pytest.param(
             ["email: email", "first_name: firstname"],
             "field_mapping.first_name",
-            "got 'firstname'; expected 'email' or 'ext_id' for the contact "
+            "got 'firstname'; expected 'email', 'ext_id' or 'sms' for the contact "
             "identifier, or a Brevo attribute name: upper-case letters, digits and _, "
             "not starting with a digit (e.g. 'FIRSTNAME'); did you mean 'FIRSTNAME'?",
             id="lower-case-attribute",
@@ -24,7 +25,7 @@ def _with_mapping(*lines: str) -> str:
         pytest.param(
             ["email: email", "ltv: LtvScore"],
             "field_mapping.ltv",
-            "got 'LtvScore'; expected 'email' or 'ext_id'",
+            "got 'LtvScore'; expected 'email', 'ext_id' or 'sms'",
             id="mixed-case-attribute",
         ),
         pytest.param(
@@ -36,16 +37,58 @@ def _with_mapping(*lines: str) -> str:
         pytest.param(
             ["email: email", "score: 1ST_SCORE"],
             "field_mapping.score",
-            "got '1ST_SCORE'; expected 'email' or 'ext_id' for the contact "
-            "identifier, or a Brevo attribute name",
+            "got '1ST_SCORE'; expected 'email', 'ext_id' or 'sms' for the "
+            "contact identifier, or a Brevo attribute name",
             id="attribute-starting-with-digit",
         ),
         pytest.param(
             ["mail: EMAIL"],
             "field_mapping.mail",
-            "got 'EMAIL'; expected 'email' (lower-case) to map the contact "
-            "identifier; EMAIL is the identifier itself, not an attribute",
+            "got 'EMAIL'; expected 'email' (lower-case) to key contacts by this "
+            "column; EMAIL is a Brevo contact identifier (each value belongs to one "
+            "contact), which a sync sends only as its key",
             id="upper-case-identifier",
+        ),
+        pytest.param(
+            ["email: email", "mobile: SMS"],
+            "field_mapping.mobile",
+            "got 'SMS'; expected 'sms' (lower-case) to key contacts by this column; "
+            "SMS is a Brevo contact identifier (each value belongs to one contact), "
+            "which a sync sends only as its key. To store a value you do not key "
+            "by, map it to an attribute of your own such as 'PHONE'",
+            id="sms-attribute-beside-the-email-key",
+        ),
+        pytest.param(
+            ["email: email", "customer_id: EXT_ID"],
+            "field_mapping.customer_id",
+            "expected 'ext_id' (lower-case) to key contacts by this column",
+            id="ext-id-attribute-beside-the-email-key",
+        ),
+        pytest.param(
+            ["email: email", "whatsapp: WHATSAPP"],
+            "field_mapping.whatsapp",
+            "got 'WHATSAPP'; expected an attribute of your own such as "
+            "'WHATSAPP_NUMBER'; WHATSAPP is a Brevo contact identifier",
+            id="whatsapp-attribute",
+        ),
+        pytest.param(
+            ["email: email", "landline: LANDLINE_NUMBER"],
+            "field_mapping.landline",
+            "LANDLINE_NUMBER is a Brevo contact identifier (each value belongs to "
+            "one contact), which a sync neither keys by nor sends",
+            id="landline-attribute",
+        ),
+        pytest.param(
+            ["phone: Sms"],
+            "field_mapping.phone",
+            "did you mean 'sms' (the contact identifier)?",
+            id="capitalised-sms",
+        ),
+        pytest.param(
+            ["customer_id: ext-id"],
+            "field_mapping.customer_id",
+            "did you mean 'ext_id' (the contact identifier)?",
+            id="ext-id-with-a-dash",
         ),
         pytest.param(
             ["email: Email"],
@@ -64,8 +107,15 @@ def _with_mapping(*lines: str) -> str:
             ["email: email", "customer_id: ext_id"],
             "field_mapping.customer_id",
             "a second contact identifier (email: email, customer_id: ext_id); map "
-            "exactly one column to email or ext_id",
+            "exactly one column to email, ext_id or sms: the one Brevo should key "
+            "contacts by",
             id="two-identifiers",
+        ),
+        pytest.param(
+            ["phone: sms", "customer_id: ext_id"],
+            "field_mapping.customer_id",
+            "a second contact identifier (phone: sms, customer_id: ext_id)",
+            id="sms-and-ext-id",
         ),
         pytest.param(
             ["email: email", "ltv: LTV", "LTV: LTV_SCORE"],
@@ -77,7 +127,7 @@ def _with_mapping(*lines: str) -> str:
         pytest.param(
             ["email: 42"],
             "field_mapping.email",
-            "got 42; expected 'email' or 'ext_id'",
+            "got 42; expected 'email', 'ext_id' or 'sms'",
             id="target-is-a-number",
         ),
     ],
@@ -97,7 +147,7 @@ def test_mapping_without_identifier_says_how_to_add_one(load_error):
     assert "line 4" in line
     assert (
         "maps no column to the contact identifier; add one line '<column>: email' "
-        "(or '<column>: ext_id')"
+        "(or '<column>: ext_id', '<column>: sms')"
     ) in line
 
 
@@ -107,21 +157,25 @@ def test_every_bad_entry_is_reported(load_error):
     )
 
     for column in ("a", "b", "c"):
-        assert "expected 'email' or 'ext_id'" in line_about(
+        assert "expected 'email', 'ext_id' or 'sms'" in line_about(
             message, f"field_mapping.{column}"
         )
 
 
-def test_ext_id_as_the_identifier_is_refused_until_syncs_can_key_by_it(load_text):
-    # Every contact is keyed by email for now; accepting ext_id would reject
-    # every row at run time while the run still succeeded.
-    with pytest.raises(ConfigError) as raised:
-        load_text(_with_mapping("customer_id: ext_id", "first_name: FIRSTNAME"))
+@pytest.mark.parametrize("kind", ["email", "ext_id", "sms"])
+def test_each_identifier_kind_can_be_the_key(load_text, kind: str):
+    config = load_text(_with_mapping(f"contact_key: {kind}", "first_name: FIRSTNAME"))
 
-    message = str(raised.value)
-    assert "field_mapping.customer_id" in message
-    assert "got 'ext_id' as the contact identifier" in message
-    assert "map the email column to email" in message
+    mapping = config.field_mapping
+    assert (mapping.identifier_column, mapping.identifier_target) == (
+        "contact_key",
+        kind,
+    )
+    assert mapping.attributes == {"first_name": "FIRSTNAME"}
+
+
+def test_the_identifier_targets_are_the_kinds_the_sync_keys_by():
+    assert IDENTIFIER_TARGETS == KINDS
 
 
 def test_mapping_keeps_columns_as_written_and_offers_an_upper_cased_view(load_text):

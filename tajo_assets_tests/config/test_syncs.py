@@ -124,7 +124,7 @@ def test_unknown_query_when_none_are_defined(load_error):
             "s:\n  query: customer_segments\n  destination: {list_id: 3, "
             "attribute_mapping: {ltv: ltv}}\n",
             "syncs.s.destination.attribute_mapping.ltv",
-            "got 'ltv'; expected 'email' or 'ext_id'",
+            "got 'ltv'; expected 'email', 'ext_id' or 'sms'",
             id="attribute-mapping-lower-case",
         ),
         pytest.param(

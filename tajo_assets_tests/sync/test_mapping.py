@@ -91,7 +91,7 @@ def test_a_value_brevo_cannot_hold_rejects_the_row_naming_the_column():
 def test_a_null_email_is_rejected_with_an_empty_key():
     rejection = resolved().to_contact((None, Decimal(1), None, True))
 
-    assert rejection == Rejection("", "invalid email address")
+    assert rejection == Rejection("", "empty key")
 
 
 def test_a_misspelt_column_gets_a_suggestion():
