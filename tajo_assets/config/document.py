@@ -77,6 +77,13 @@ def _parse(text: str, path: Path) -> tuple[yaml.Node | None, Any]:
         raise _syntax_error(path, error) from None
     except yaml.YAMLError as error:
         raise _error(path, f"YAML syntax error: {error}") from None
+    except ValueError as error:
+        # YAML reads an unquoted 2026-02-30 as a date and fails on it.
+        raise _error(
+            path,
+            f"a date in the file does not exist ({error}); write a real date "
+            "such as 2026-01-31, or quote the value if it is not a date",
+        ) from None
     finally:
         loader.dispose()
     return node, data

@@ -28,6 +28,7 @@ from tajo_assets.sandbox.snowflake.errors import (
     StatementFailed,
     canceled,
 )
+from tajo_assets.sandbox.snowflake.last_altered import record_changes, written_tables
 from tajo_assets.sandbox.snowflake.results import row_type
 from tajo_assets.sandbox.snowflake.statement_text import (
     public_schema_of_new_database,
@@ -285,10 +286,19 @@ class Session:
         public_schema = public_schema_of_new_database(statement)
         if public_schema is not None:
             self._connection.cursor().execute(public_schema)
+        self._record_changes(statement)
         names = [column["name"] for column in columns]
         if names and set(names) <= _DML_COLUMNS:
             return _dml_execution(columns, names, results)
         return Execution(columns, results[-1])
+
+    def _record_changes(self, statement: str) -> None:
+        """Move LAST_ALTERED of the tables `statement` wrote (see last_altered.py)."""
+        tables = written_tables(
+            statement, self._connection.database, self._connection.schema
+        )
+        if tables:
+            record_changes(self._duck, tables)
 
 
 def _system_wait(statement: str) -> float | None:

@@ -1,0 +1,1 @@
+"""What starts syncs by itself: time-window partitions, the schedule and sensors."""
