@@ -1,6 +1,7 @@
 """Every Dagster definition of the project, built from one configuration."""
 
 import logging
+import warnings
 
 import dagster as dg
 
@@ -14,11 +15,24 @@ from tajo_assets.assets.sources import (
     tables_read_by,
 )
 from tajo_assets.assets.warehouse import build_audience_asset
+from tajo_assets.automation.jobs import build_sync_job
+from tajo_assets.automation.partitions import (
+    is_incremental,
+    job_partitions,
+    sync_partitions,
+)
+from tajo_assets.automation.schedules import build_sync_schedule
+from tajo_assets.automation.sensors import build_source_change_sensors, source_tables
 from tajo_assets.checks import build_checks, build_row_count_check
-from tajo_assets.config import TajoConfig
+from tajo_assets.config import SyncSpec, TajoConfig
 from tajo_assets.resources import build_resources
-from tajo_assets.schedules import build_sync_job, build_sync_schedule
-from tajo_assets.sync.state import definition_hash
+from tajo_assets.sync.state import SyncTables, definition_hash
+
+# Incremental audiences and syncs run a range of windows as one run (see
+# tajo_assets.automation.partitions); Dagster marks that parameter as beta.
+warnings.filterwarnings(
+    "ignore", message="Parameter `backfill_policy`", category=dg.BetaWarning
+)
 
 # Dagster sets the level of the loggers it manages (`tajo_assets`, see
 # dagster.yaml) when a run starts; levels set on these children still decide.
@@ -47,17 +61,31 @@ def build_definitions(config: TajoConfig) -> dg.Definitions:
         assets, source_checks = _warehouse_assets(config)
         observed = [key for a in assets if _observes(a) for key in a.keys]
     if snowflake.enabled and snowflake.sync.customers:
-        assets += [build_contact_sync_asset(spec, config) for spec in config.syncs()]
+        assets += [_contact_sync_asset(config, spec) for spec in config.syncs()]
     job = build_sync_job(observed)
+    partitions = job_partitions(config)
     return dg.Definitions(
         assets=assets,
         asset_checks=[*source_checks, *build_checks(config)],
         jobs=[job],
-        schedules=[build_sync_schedule(config, job)],
+        schedules=[build_sync_schedule(config, job, partitions)],
+        sensors=_sensors(config, assets, job, partitions),
         resources=build_resources(config),
         # Syncs are I/O-bound and run one after another; one process avoids
         # re-importing the code location for every step.
         executor=dg.in_process_executor,
+    )
+
+
+def _sensors(config: TajoConfig, assets: list, job, partitions) -> list:
+    """The source-change sensor, when there are source tables to watch."""
+    snowflake = config.snowflake
+    return build_source_change_sensors(
+        source_tables(assets),
+        job,
+        partitions,
+        running=snowflake.sync_on_change,
+        interval_s=snowflake.sync_on_change_interval_s,
     )
 
 
@@ -92,9 +120,31 @@ def _warehouse_assets(config: TajoConfig) -> tuple[list, list]:
             by_key.get(table_key(table)) or table_key(table) for table in tables
         ]
         definition = definition_hash(sql, mappings.get(name))
-        assets.append(build_audience_asset(name, sql, config, definition, upstream))
+        assets.append(
+            build_audience_asset(
+                _tables(config, name),
+                sql,
+                config,
+                definition,
+                upstream,
+                sync_partitions(config) if is_incremental(sql) else None,
+            )
+        )
     assets += build_source_specs(sources - set(produced))
     return assets, checks
+
+
+def _tables(config: TajoConfig, query_name: str) -> SyncTables:
+    """The state tables of the sync a query feeds (its own name if none)."""
+    sync = next((s.name for s in config.syncs() if s.query_name == query_name), None)
+    return SyncTables(config.snowflake.state_schema, sync or query_name, query_name)
+
+
+def _contact_sync_asset(config: TajoConfig, spec: SyncSpec) -> dg.AssetsDefinition:
+    partitions = sync_partitions(config) if is_incremental(spec.sql) else None
+    return build_contact_sync_asset(
+        spec, config, _tables(config, spec.query_name), partitions
+    )
 
 
 def _model_row_count_checks(

@@ -8,10 +8,11 @@ import pytest
 import snowflake.connector
 
 from tajo_assets.assets.warehouse import build_audience_asset
+from tajo_assets.automation.partitions import sync_partitions
 from tajo_assets.config import ConfigError, load_config
 from tajo_assets.resources import build_resources
 from tajo_assets.snowflake import SnowflakeConnectorResource
-from tajo_assets.sync.state import definition_hash
+from tajo_assets.sync.state import SyncTables, definition_hash
 
 CONFIG = """\
 connectors:
@@ -132,9 +133,15 @@ def test_an_audience_materializes_through_the_connector_transport(
             result = dg.materialize(
                 [
                     build_audience_asset(
-                        "members", sql, config, definition_hash(sql, None)
+                        SyncTables(config.snowflake.state_schema, "members", "members"),
+                        sql,
+                        config,
+                        definition_hash(sql, None),
+                        partitions_def=sync_partitions(config),
                     )
                 ],
+                # Members who joined from 2026-01-01 06:00 on: b@ only.
+                partition_key="2026-01-01-06:00",
                 resources=build_resources(config),
                 instance=instance,
                 raise_on_error=False,
@@ -142,4 +149,4 @@ def test_an_audience_materializes_through_the_connector_transport(
 
     assert result.success
     [materialization] = result.asset_materializations_for_node("snowflake__members")
-    assert materialization.metadata["rows"].value == 2
+    assert materialization.metadata["rows"].value == 1

@@ -1,35 +1,57 @@
-"""Brevo sync assets: apply the field mapping and write contacts and lists."""
+"""Brevo sync assets: apply the field mapping, write contacts and mirror lists."""
 
 import logging
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 
 from tajo_assets.assets.failures import configuration_errors_as_failures
-from tajo_assets.assets.warehouse import audience_key
+from tajo_assets.assets.warehouse import audience_key, tag_is_set
+from tajo_assets.automation.jobs import FORCE_TAG, FULL_RESYNC_TAG
 from tajo_assets.brevo import BrevoResource
 from tajo_assets.config import SyncSpec, TajoConfig
 from tajo_assets.snowflake import SnowflakeSqlApiResource
 from tajo_assets.sync.contacts import (
+    AudienceShrinkError,
     ContactSyncOptions,
     ContactSyncReport,
+    SyncRun,
     sync_contacts,
 )
-from tajo_assets.sync.state import WarehouseState, definition_hash, snapshot_table
+from tajo_assets.sync.state import SyncTables, definition_hash
 
 log = logging.getLogger("tajo_assets.sync")
 
 BREVO_GROUP = "brevo"
 
 
-def build_contact_sync_asset(spec: SyncSpec, config: TajoConfig) -> dg.AssetsDefinition:
-    """Upsert the audience snapshot into Brevo contacts and the sync's list."""
-    state_schema = config.snowflake.state_schema
+def build_contact_sync_asset(
+    spec: SyncSpec,
+    config: TajoConfig,
+    tables: SyncTables,
+    partitions_def: dg.TimeWindowPartitionsDefinition | None = None,
+) -> dg.AssetsDefinition:
+    """Send the audience's changes to Brevo contacts and mirror the sync's list.
+
+    With `partitions_def` the audience is incremental (one window per run): its
+    rows are upserted and added to the list, and nobody is removed, since a
+    window does not say who left. A full audience is mirrored: members this
+    project added who left the audience are removed from the list.
+    """
     upstream = audience_key(spec.query_name)
     definition = definition_hash(spec.sql, spec.mapping.as_dict())
-    options = ContactSyncOptions(timezone=ZoneInfo(config.snowflake.timezone))
+    options = ContactSyncOptions(
+        timezone=ZoneInfo(config.snowflake.timezone),
+        max_list_shrink=config.checks.max_list_shrink,
+        import_body_bytes=config.brevo.import_body_bytes,
+    )
+    incremental = partitions_def is not None
     destination = f"list {spec.list_id}" if spec.list_id else f"list '{spec.list_name}'"
+    how = (
+        "added to"
+        if incremental
+        else "mirrored in (members who leave the audience are removed from)"
+    )
 
     @dg.asset(
         key=dg.AssetKey(["brevo", spec.name]),
@@ -37,8 +59,10 @@ def build_contact_sync_asset(spec: SyncSpec, config: TajoConfig) -> dg.AssetsDef
         group_name=BREVO_GROUP,
         kinds={"brevo"},
         pool="brevo",
-        description=f"Contacts of audience `{spec.query_name}` upserted into Brevo "
-        f"and added to {destination}, attributes per the field mapping.",
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run() if partitions_def else None,
+        description=f"Changed contacts of audience `{spec.query_name}` upserted into "
+        f"Brevo and {how} {destination}, attributes per the field mapping.",
         metadata={"field_mapping": dg.MetadataValue.json(spec.mapping.as_dict())},
     )
     def _sync(
@@ -46,27 +70,38 @@ def build_contact_sync_asset(spec: SyncSpec, config: TajoConfig) -> dg.AssetsDef
         snowflake: SnowflakeSqlApiResource,
         brevo: BrevoResource,
     ) -> dg.MaterializeResult:
-        as_of, rows = _latest_snapshot(context, upstream)
-        if rows == 0:
-            return _nothing_to_send(spec, as_of)
-        table = snapshot_table(state_schema, spec.query_name)
-        with (
-            configuration_errors_as_failures(),
-            snowflake.get_client() as warehouse,
-            brevo.get_client() as brevo_client,
-        ):
-            report = sync_contacts(spec, table, warehouse, brevo_client, options)
-            state = WarehouseState(warehouse, state_schema)
-            if report.fully_acknowledged:
-                state.advance_watermark(spec.query_name, as_of, definition)
+        run = SyncRun(
+            run_id=context.run.run_id,
+            definition=definition,
+            incremental=incremental,
+            full_resync=tag_is_set(context, FULL_RESYNC_TAG),
+            force=tag_is_set(context, FORCE_TAG),
+        )
+        rows = _snapshot_rows(context, upstream, incremental)
+        if incremental and rows == 0 and not run.full_resync:
+            if _last_pending(context) == 0:
+                return _nothing_to_send(spec)
+        report = ContactSyncReport()
+        try:
+            with (
+                configuration_errors_as_failures(),
+                snowflake.get_client() as warehouse,
+                brevo.get_client() as brevo_client,
+            ):
+                report = sync_contacts(
+                    spec, tables, warehouse, brevo_client, options, run
+                )
+        except AudienceShrinkError as error:
+            raise dg.Failure(
+                str(error), metadata=_metadata(report), allow_retries=False
+            ) from None
         log.info(_summary(spec, report))
-        handles = report.statement_handles + state.statement_handles
-        metadata = _metadata(report, handles, as_of)
+        metadata = _metadata(report)
         if not report.fully_acknowledged:
             raise dg.Failure(
                 f"Brevo did not report which rows of import process(es) "
-                f"{report.unconfirmed_imports} it rejected; the watermark stays at "
-                "its last value so the next run sends these contacts again",
+                f"{report.unconfirmed_imports} it rejected; those rows stay unsynced "
+                "so the next run sends them again",
                 metadata=metadata,
             )
         return dg.MaterializeResult(metadata=metadata)
@@ -74,65 +109,106 @@ def build_contact_sync_asset(spec: SyncSpec, config: TajoConfig) -> dg.AssetsDef
     return _sync
 
 
-def _latest_snapshot(
-    context: dg.AssetExecutionContext, upstream: dg.AssetKey
-) -> tuple[datetime, int | None]:
-    """The warehouse time and row count of the audience snapshot this sync pushes.
+def _snapshot_rows(
+    context: dg.AssetExecutionContext, upstream: dg.AssetKey, incremental: bool
+) -> int | None:
+    """The row count of the audience snapshot this run took, if it took one.
 
-    The row count is None for a snapshot recorded without one.
+    A window's snapshot must come from the same run; a full audience may use
+    the latest snapshot of any run.
     """
+    records = context.instance.all_logs(
+        context.run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+    )
+    for record in reversed(records):
+        materialization = record.asset_materialization
+        if materialization and materialization.asset_key == upstream:
+            return _rows(materialization.metadata)
+    if incremental:
+        raise dg.Failure(
+            f"audience {upstream.to_user_string()} was not materialized in this run; "
+            "a time window's sync reads the snapshot of the same run, so select "
+            "the audience together with this sync"
+        )
     event = context.instance.get_latest_materialization_event(upstream)
-    materialization = event.asset_materialization if event else None
-    metadata = materialization.metadata if materialization else {}
-    if "as_of" not in metadata:
+    if event is None or event.asset_materialization is None:
         raise dg.Failure(
             f"audience {upstream.to_user_string()} has no snapshot yet; materialize "
             "it first (select it together with this sync)"
         )
-    rows = metadata["rows"].value if "rows" in metadata else None
-    return datetime.fromisoformat(metadata["as_of"].value), rows
+    return _rows(event.asset_materialization.metadata)
 
 
-def _nothing_to_send(spec: SyncSpec, as_of: datetime) -> dg.MaterializeResult:
-    """The result of a sync whose snapshot is empty, reached without any request.
+def _rows(metadata) -> int | None:
+    return metadata["rows"].value if "rows" in metadata else None
+
+
+def _last_pending(context: dg.AssetExecutionContext) -> int | None:
+    """How many unacknowledged rows the last run of this sync left, if known."""
+    event = context.instance.get_latest_materialization_event(context.asset_key)
+    materialization = event.asset_materialization if event else None
+    if materialization is None or "pending_rows" not in materialization.metadata:
+        return None
+    return materialization.metadata["pending_rows"].value
+
+
+def _nothing_to_send(spec: SyncSpec) -> dg.MaterializeResult:
+    """The result of a window without changes, reached without any request.
 
     Neither resource is opened: no token, no statement, no Brevo call. The
-    watermark stays where it is, which loses nothing: the snapshot held every
-    row changed between that watermark and `as_of`, and there were none, so the
-    next run, reading from the same watermark, sees exactly the later changes.
+    window had no rows and earlier runs left none unacknowledged, so there is
+    nothing to send and nothing to commit.
     """
-    log.info("sync %s: the audience snapshot has no rows; nothing to send", spec.name)
-    metadata = _metadata(ContactSyncReport(), [], as_of)
-    metadata["watermark"] = "unchanged"
-    metadata["snapshot_as_of"] = as_of.isoformat()
+    log.info("sync %s: the window has no rows; nothing to send", spec.name)
+    metadata = _metadata(ContactSyncReport())
     metadata["skipped_reason"] = (
-        f"audience {spec.query_name} has no rows (per its latest materialization); "
-        "no warehouse statement and no Brevo request were made"
+        f"audience {spec.query_name} has no rows in this window and no earlier "
+        "rows await a retry; no warehouse statement and no Brevo request were made"
     )
     return dg.MaterializeResult(metadata=metadata)
 
 
 def _summary(spec: SyncSpec, report: ContactSyncReport) -> str:
     return (
-        f"sync {spec.name}: {report.rows_read} rows read, {report.contacts_sent} "
-        f"contacts sent in {len(report.import_process_ids)} imports to list "
-        f"{report.list_id}, {report.contacts_acknowledged} acknowledged, "
-        f"{report.rejected} rejected, {report.duration_s:.1f}s"
+        f"sync {spec.name}: {report.rows_read} changed rows read, "
+        f"{report.contacts_sent} contacts sent in {len(report.import_process_ids)} "
+        f"imports to list {report.list_id}, {report.contacts_acknowledged} "
+        f"acknowledged, {report.rejected} rejected, {report.removed} removed from "
+        f"the list, {report.duration_s:.1f}s"
     )
 
 
-def _metadata(
-    report: ContactSyncReport, handles: list[str], as_of: datetime
-) -> dict[str, object]:
+def _metadata(report: ContactSyncReport) -> dict[str, object]:
+    plan = report.plan
+    created = updated = re_added = unchanged = retried = leaving = listed = 0
+    if plan is not None:
+        rejected = report.rejected_by_action
+        created = plan.creates - rejected["create"]
+        updated = plan.updates - rejected["update"]
+        re_added = plan.relists - rejected["relist"]
+        unchanged, retried = plan.unchanged, plan.retries
+        leaving, listed = plan.leaving, plan.listed_before
+    handles = report.statement_handles
     return {
         "dagster/row_count": report.rows_read,
+        "created": created,
+        "updated": updated,
+        "re_added": re_added,
+        "unchanged": unchanged,
+        "removed": report.removed + report.already_out_of_list,
+        "rejected": report.rejected,
+        "retried": retried,
         "rows_read": report.rows_read,
         "contacts_sent": report.contacts_sent,
         "contacts_acknowledged": report.contacts_acknowledged,
-        "rejected": report.rejected,
         "rejected_before_sending": report.rejected_before_sending,
         "rejected_by_brevo": report.rejected_by_brevo,
-        "rejection_reasons": dg.MetadataValue.json(dict(report.rejection_reasons)),
+        "members_leaving": leaving,
+        "members_listed_before": listed,
+        "pending_rows": report.pending_rows,
+        "rejection_reasons": dg.MetadataValue.json(
+            {reason: n for reason, n in report.rejection_reasons.items() if n}
+        ),
         "rejected_sample": _rejection_table(report),
         "brevo_list_id": report.list_id,
         "brevo_import_process_ids": dg.MetadataValue.json(report.import_process_ids),
@@ -141,7 +217,6 @@ def _metadata(
         "attributes_created": dg.MetadataValue.json(report.attributes_created),
         "snowflake_statements": len(handles),
         "statement_handles": dg.MetadataValue.json(handles),
-        "watermark": as_of.isoformat(),
         "duration_s": round(report.duration_s, 3),
     }
 

@@ -6,12 +6,10 @@ from collections.abc import Sequence
 import dagster as dg
 
 from tajo_assets.assets.failures import configuration_errors_as_failures
+from tajo_assets.automation.jobs import FULL_RESYNC_TAG
 from tajo_assets.config import TajoConfig
 from tajo_assets.snowflake import SnowflakeSqlApiResource
-from tajo_assets.sync.state import (
-    WarehouseState,
-    snapshot_table,
-)
+from tajo_assets.sync.state import SyncTables, WarehouseState
 
 WAREHOUSE_GROUP = "warehouse"
 
@@ -20,22 +18,34 @@ def audience_key(query_name: str) -> dg.AssetKey:
     return dg.AssetKey(["snowflake", query_name])
 
 
+def tag_is_set(context: dg.AssetExecutionContext, tag: str) -> bool:
+    """Whether the run carries `tag` set to true (yes, 1 and true count)."""
+    value = context.run.tags.get(tag, "")
+    return value.strip().lower() in ("true", "yes", "1")
+
+
 def build_audience_asset(
-    query_name: str,
+    tables: SyncTables,
     sql: str,
     config: TajoConfig,
     definition: str,
     upstream: Sequence[dg.AssetKey] = (),
+    partitions_def: dg.TimeWindowPartitionsDefinition | None = None,
 ) -> dg.AssetsDefinition:
     """The audience of one configured query, snapshotted in the state schema.
 
-    The query runs entirely in Snowflake (CREATE TABLE ... AS), with `:last_sync`
-    bound to the last watermark Brevo acknowledged; no row leaves the warehouse.
-    `definition` is the hash of the query and its sync's mapping (see
-    `tajo_assets.sync.state.definition_hash`); `upstream` are the assets of the
-    tables the query reads (lineage only: nothing is passed between them).
+    The query runs entirely in Snowflake (CREATE TABLE ... AS); no row leaves
+    the warehouse. With `partitions_def` the query is incremental: `:last_sync`
+    and `:window_end` are bound to the run's window (a range of windows in a
+    backfill). `definition` is the hash of the query and its sync's mapping;
+    `upstream` are the assets of the tables the query reads (lineage only).
     """
-    state_schema = config.snowflake.state_schema
+    query_name = tables.query_name
+    window_text = (
+        " for the run's time window (`:last_sync` to `:window_end`)"
+        if partitions_def
+        else ""
+    )
 
     @dg.asset(
         key=audience_key(query_name),
@@ -43,26 +53,42 @@ def build_audience_asset(
         group_name=WAREHOUSE_GROUP,
         kinds={"snowflake"},
         pool="snowflake",
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run() if partitions_def else None,
         description=f"Audience `{query_name}` from tajo.yaml, run in Snowflake into "
-        f"`{snapshot_table(state_schema, query_name)}`.",
+        f"`{tables.snapshot}`{window_text}.",
         metadata={"sql": dg.MetadataValue.md(f"```sql\n{sql.strip()}\n```")},
     )
-    def _audience(snowflake: SnowflakeSqlApiResource) -> dg.MaterializeResult:
+    def _audience(
+        context: dg.AssetExecutionContext, snowflake: SnowflakeSqlApiResource
+    ) -> dg.MaterializeResult:
         started = time.monotonic()
+        window = None
+        if partitions_def is not None:
+            span = context.partition_time_window
+            window = (span.start, span.end)
         with configuration_errors_as_failures(), snowflake.get_client() as client:
-            state = WarehouseState(client, state_schema)
-            snapshot = state.take_snapshot(query_name, sql, definition)
-        return dg.MaterializeResult(
-            metadata={
-                "dagster/row_count": snapshot.row_count,
-                "rows": snapshot.row_count,
-                "snapshot_table": snapshot.table,
-                "as_of": snapshot.as_of.isoformat(),
-                "last_sync": snapshot.last_sync.isoformat(),
-                "snowflake_statements": len(state.statement_handles),
-                "statement_handles": dg.MetadataValue.json(state.statement_handles),
-                "snowflake_elapsed_s": round(time.monotonic() - started, 3),
+            state = WarehouseState(client, tables)
+            snapshot = state.take_snapshot(
+                sql,
+                definition,
+                window,
+                full_resync=tag_is_set(context, FULL_RESYNC_TAG),
+            )
+        metadata = {
+            "dagster/row_count": snapshot.row_count,
+            "rows": snapshot.row_count,
+            "snapshot_table": snapshot.table,
+            "snowflake_statements": len(state.statement_handles),
+            "statement_handles": dg.MetadataValue.json(state.statement_handles),
+            "snowflake_elapsed_s": round(time.monotonic() - started, 3),
+        }
+        if snapshot.window_start is not None and snapshot.window_end is not None:
+            metadata |= {
+                "window_start": snapshot.window_start.isoformat(),
+                "window_end": snapshot.window_end.isoformat(),
+                "window_widened": snapshot.widened,
             }
-        )
+        return dg.MaterializeResult(metadata=metadata)
 
     return _audience

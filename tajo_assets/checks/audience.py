@@ -19,6 +19,7 @@ import dagster as dg
 
 from tajo_assets.assets.failures import configuration_errors_as_failures
 from tajo_assets.assets.warehouse import audience_key
+from tajo_assets.automation.partitions import is_incremental
 from tajo_assets.checks.profile import (
     KeyProfile,
     SnapshotProfiler,
@@ -32,7 +33,7 @@ from tajo_assets.checks.row_count import (
 )
 from tajo_assets.config import SyncSpec, TajoConfig
 from tajo_assets.config.checks import ChecksConfig
-from tajo_assets.snowflake import SnowflakeSqlApiResource, placeholder_names
+from tajo_assets.snowflake import SnowflakeSqlApiResource
 from tajo_assets.sync.state import snapshot_table
 
 log = logging.getLogger("tajo_assets.sync")
@@ -40,11 +41,6 @@ log = logging.getLogger("tajo_assets.sync")
 MAPPED_COLUMNS_CHECK = "mapped_columns_present"
 KEYS_CHECK = "keys_unique_and_not_null"
 EMAIL_RATE_CHECK = "valid_email_rate"
-
-
-def is_incremental(sql: str) -> bool:
-    """Whether an audience query returns only rows changed since `:last_sync`."""
-    return "last_sync" in placeholder_names(sql)
 
 
 def build_audience_checks(

@@ -52,3 +52,9 @@ class ChecksConfig(Section):
         description="largest share, from 0 to 1, by which a full (not :last_sync) "
         "audience may shrink against its previous snapshot; 1 turns the check off",
     )
+    max_list_shrink: Fraction = Field(
+        0.2,
+        description="largest share, from 0 to 1, of the members this project put in "
+        "a list that one run may remove; a bigger drop (or an empty audience) stops "
+        "the run unless it carries the tag tajo/force=true",
+    )

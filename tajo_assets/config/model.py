@@ -19,6 +19,7 @@ from tajo_assets.config.fields import (
     BaseUrl,
     Cron,
     LowerName,
+    PartitionStart,
     SqlText,
     Text,
     TimeZoneName,
@@ -256,6 +257,22 @@ class SnowflakeConnector(Section):
         description="IANA time zone of the schedule, of dates sent to Brevo, and "
         "the session TIMEZONE in which TIMESTAMP_NTZ columns are read",
     )
+    partition_start: PartitionStart | None = Field(
+        None,
+        description="first window of incremental syncs (queries using :last_sync), "
+        "a date or date and time in the timezone; default 2026-01-01 00:00",
+    )
+    sync_on_change: bool = Field(
+        False,
+        description="whether the sensor that runs syncs when their source tables "
+        "change starts switched on (it can be switched in the UI either way)",
+    )
+    sync_on_change_interval_s: WholeNumber = Field(
+        300,
+        ge=30,
+        description="seconds between two checks of the source tables' LAST_ALTERED, "
+        "at least 30",
+    )
     statement_timeout_s: WholeNumber = Field(
         3600,
         ge=1,
@@ -333,6 +350,13 @@ class BrevoConnector(Section):
     )
     tier: BrevoTier = Field(
         BrevoTier.GENERAL, description="Brevo API rate-limit tier of the account"
+    )
+    import_body_bytes: int = Field(
+        8_000_000,
+        ge=1_000,
+        le=10 * 1024 * 1024,
+        description="largest contact import body in bytes; Brevo takes at most "
+        "10 MB and recommends about 8 MB",
     )
 
 

@@ -121,7 +121,7 @@ def sync_mapping(
 
 
 # The bindings an audience query may use (see tajo_assets.sync.state).
-AUDIENCE_BINDINGS = frozenset({"last_sync"})
+AUDIENCE_BINDINGS = frozenset({"last_sync", "window_end"})
 
 
 def sync_problems(

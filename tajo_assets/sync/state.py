@@ -1,9 +1,10 @@
-"""Sync state kept in the user's warehouse: audience snapshots and watermarks.
+"""Sync state kept in the user's warehouse, and the statements that read and write it.
 
 State lives in a schema of the warehouse (default TAJO_STATE), not on the Dagster
-machine, so it survives throw-away containers. A watermark advances only after
-Brevo acknowledged every contact of the snapshot taken at that time, so a failed
-or killed run is simply repeated by the next one.
+machine, so it survives throw-away containers. Per sync it holds one row per key:
+the fingerprint of the values Brevo acknowledged, and whether this project put the
+contact in the sync's list. Audiences are snapshotted next to it, so that change
+detection is a join inside Snowflake and only changed rows leave the warehouse.
 """
 
 import hashlib
@@ -28,22 +29,70 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){0
 _OBJECT_DOES_NOT_EXIST = "002003"
 
 
-def render_sql(name: str, *, query: str | None = None, **identifiers: str) -> str:
+def render_sql(
+    name: str,
+    *,
+    query: str | None = None,
+    fragments: Mapping[str, str] | None = None,
+    **identifiers: str,
+) -> str:
     """Load `sql/<name>.sql` and fill in object names.
 
     Object names cannot be bindings, so they are checked against the plain
     identifier form before they are placed in the text; values never are.
+    `fragments` are SQL pieces this package generated from quoted identifiers
+    (see `quote_identifier`), never text from configuration or data.
     """
     for key, value in identifiers.items():
         if not _IDENTIFIER.match(value):
             raise ValueError(f"{key} {value!r} is not a plain Snowflake identifier")
     text = resources.files("tajo_assets.sync").joinpath(f"sql/{name}.sql").read_text()
-    return text.format(query=query, **identifiers).strip()
+    return text.format(query=query, **identifiers, **(fragments or {})).strip()
+
+
+def quote_identifier(name: str) -> str:
+    """A column name as a quoted Snowflake identifier, exactly as returned."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def snapshot_table(state_schema: str, query_name: str) -> str:
     """Where the audience of `query_name` is materialized in the warehouse."""
     return f"{state_schema}.AUDIENCE_{query_name.upper()}"
+
+
+@dataclass(frozen=True)
+class SyncTables:
+    """The warehouse tables of one sync, all in the state schema."""
+
+    state_schema: str
+    sync_name: str
+    query_name: str
+
+    @property
+    def snapshot(self) -> str:
+        return snapshot_table(self.state_schema, self.query_name)
+
+    @property
+    def state(self) -> str:
+        return f"{self.state_schema}.SYNC_{self.sync_name.upper()}_STATE"
+
+    @property
+    def plan(self) -> str:
+        return f"{self.state_schema}.SYNC_{self.sync_name.upper()}_PLAN"
+
+    @property
+    def pending(self) -> str:
+        return f"{self.state_schema}.SYNC_{self.sync_name.upper()}_PENDING"
+
+    def names(self) -> dict[str, str]:
+        """Every name a statement of this package may use, for `render_sql`."""
+        return {
+            "state_schema": self.state_schema,
+            "snapshot_table": self.snapshot,
+            "state_table": self.state,
+            "plan_table": self.plan,
+            "pending_table": self.pending,
+        }
 
 
 def definition_hash(query: str, mapping: Mapping[str, str] | None) -> str:
@@ -60,103 +109,135 @@ def strip_statement(sql: str) -> str:
 
 @dataclass
 class Snapshot:
-    """An audience materialized in the warehouse, as of one warehouse time."""
+    """An audience materialized in the warehouse for one window (or everything)."""
 
     query_name: str
     table: str
-    as_of: datetime
-    last_sync: datetime
     row_count: int
+    window_start: datetime | None
+    window_end: datetime | None
+    widened: bool = False
 
 
 class WarehouseState:
-    """Reads and writes one sync's state through a Snowflake client."""
+    """Runs this package's statements through a Snowflake client, keeping handles.
 
-    def __init__(self, client: SqlApiClient, state_schema: str) -> None:
+    The state tables are created on first use: a statement that finds its table
+    missing creates the state of its sync and runs once more.
+    """
+
+    def __init__(self, client: SqlApiClient, tables: SyncTables) -> None:
         self.client = client
-        self.state_schema = state_schema
+        self.tables = tables
         self.statement_handles: list[str] = []
 
     def take_snapshot(
-        self, query_name: str, query: str, definition_hash: str
+        self,
+        query: str,
+        definition: str,
+        window: tuple[datetime, datetime] | None,
+        *,
+        full_resync: bool = False,
     ) -> Snapshot:
         """Run the audience query in the warehouse into its snapshot table.
 
-        `:last_sync` in the query is bound to the last acknowledged watermark,
-        never pasted into the text. It is the epoch on the first run, and again
-        whenever the query or its sync's mapping changed (`definition_hash`
-        differs), since rows sent before never carried the new definition.
+        An incremental query reads one `window` (`:last_sync` to `:window_end`,
+        bound, never pasted). The window opens back to the epoch when the query
+        or its mapping changed since Brevo last acknowledged a run
+        (`definition` differs) or for a full resync, since rows outside the
+        window never carried the new definition.
         """
-        as_of, last_sync, acknowledged_hash = self.read_watermark(query_name)
-        if acknowledged_hash not in (None, definition_hash):
-            log.info(
-                "audience %s: the query or its mapping changed since the last "
-                "acknowledged sync; sending every row again",
-                query_name,
-            )
-            last_sync = EPOCH
-        table = snapshot_table(self.state_schema, query_name)
+        bindings: dict[str, datetime] = {}
+        start = end = None
+        widened = False
+        if window is not None:
+            start, end = window
+            acknowledged = self.acknowledged_definition()
+            if full_resync or acknowledged not in (None, definition):
+                log.info(
+                    "audience %s: %s; reading every row up to %s",
+                    self.tables.query_name,
+                    "full resync"
+                    if full_resync
+                    else "the query or its mapping changed since the last "
+                    "acknowledged sync",
+                    end.isoformat(),
+                )
+                start, widened = EPOCH, True
+            names = placeholder_names(query)
+            bindings = {
+                name: value
+                for name, value in (("last_sync", start), ("window_end", end))
+                if name in names
+            }
         create = render_sql(
-            "create_snapshot", query=strip_statement(query), snapshot_table=table
+            "create_snapshot",
+            query=strip_statement(query),
+            snapshot_table=self.tables.snapshot,
         )
-        bindings = (
-            {"last_sync": last_sync} if "last_sync" in placeholder_names(query) else {}
+        self.run(create, bindings)
+        count = self.run(
+            render_sql("count_snapshot", snapshot_table=self.tables.snapshot)
         )
-        self._run(create, bindings)
-        count = self._run(render_sql("count_snapshot", snapshot_table=table))
         row_count = int(next(iter(count.rows()))[0])
         log.info(
-            "audience %s: %d rows changed since %s, snapshot %s",
-            query_name,
+            "audience %s: %d rows%s, snapshot %s",
+            self.tables.query_name,
             row_count,
-            last_sync.isoformat(),
-            table,
+            f" from {start.isoformat()} to {end.isoformat()}" if window else "",
+            self.tables.snapshot,
         )
-        return Snapshot(query_name, table, as_of, last_sync, row_count)
+        return Snapshot(
+            self.tables.query_name, self.tables.snapshot, row_count, start, end, widened
+        )
 
-    def read_watermark(self, query_name: str) -> tuple[datetime, datetime, str | None]:
-        """Warehouse time now and the last acknowledged watermark (both UTC),
-        with the definition hash it was acknowledged for (None before any)."""
-        sql = render_sql("read_watermark", state_schema=self.state_schema)
-        try:
-            result = self._run(sql, {"query_name": query_name})
-        except SnowflakeStatementError as error:
-            if error.code != _OBJECT_DOES_NOT_EXIST:
-                raise
-            self._create_state()
-            result = self._run(sql, {"query_name": query_name})
-        now, last_sync, definition_hash = next(iter(result.rows()))
-        last_sync = _as_utc(last_sync) if last_sync else EPOCH
-        return _as_utc(now), last_sync, definition_hash
+    def acknowledged_definition(self) -> str | None:
+        """The definition hash of the last fully acknowledged run, if any."""
+        result = self.run(
+            render_sql("read_definition", state_schema=self.tables.state_schema),
+            {"sync_name": self.tables.sync_name},
+        )
+        return next(iter(result.rows()))[0]
 
-    def advance_watermark(
-        self, query_name: str, as_of: datetime, definition_hash: str
-    ) -> None:
-        """Record that everything the query returned up to `as_of` is in Brevo."""
-        sql = render_sql("advance_watermark", state_schema=self.state_schema)
-        bindings = {
-            "query_name": query_name,
-            "last_sync_utc": as_of.astimezone(UTC).replace(tzinfo=None),
-            "definition_hash": definition_hash,
-            "updated_at_utc": datetime.now(UTC).replace(tzinfo=None),
-        }
-        self._run(sql, bindings)
+    def record_definition(self, definition: str) -> None:
+        self.run(
+            render_sql("record_definition", state_schema=self.tables.state_schema),
+            {
+                "sync_name": self.tables.sync_name,
+                "definition_hash": definition,
+                "now_utc": utc_now(),
+            },
+        )
 
-    def _create_state(self) -> None:
-        log.info("creating sync state in schema %s", self.state_schema)
-        statements = render_sql("create_state", state_schema=self.state_schema)
+    def create_state(self) -> None:
+        log.info(
+            "creating the sync state of %s in schema %s",
+            self.tables.sync_name,
+            self.tables.state_schema,
+        )
+        statements = render_sql(
+            "create_state",
+            state_schema=self.tables.state_schema,
+            state_table=self.tables.state,
+        )
         result = self.client.execute_multi(
             [s.strip() for s in statements.split(";") if s.strip()]
         )
         self.statement_handles.append(result.handle)
 
-    def _run(self, sql: str, bindings: dict | None = None):
-        result = self.client.execute(sql, bindings)
+    def run(self, sql: str, bindings: Mapping[str, object] | None = None):
+        """Execute one statement; create the state and retry if a table is missing."""
+        try:
+            result = self.client.execute(sql, dict(bindings or {}))
+        except SnowflakeStatementError as error:
+            if error.code != _OBJECT_DOES_NOT_EXIST:
+                raise
+            self.create_state()
+            result = self.client.execute(sql, dict(bindings or {}))
         self.statement_handles.append(result.handle)
         return result
 
 
-def _as_utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+def utc_now() -> datetime:
+    """Now in UTC, naive, for the TIMESTAMP_NTZ columns of the state."""
+    return datetime.now(UTC).replace(tzinfo=None)

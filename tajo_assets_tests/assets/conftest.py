@@ -3,15 +3,21 @@
 import itertools
 import logging
 import textwrap
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
 
 from tajo_assets.build import build_definitions
 from tajo_assets.config import load_config
 from tajo_assets.sandbox.runner import RunningSandbox, prepare_home
+from tajo_assets.snowflake import SnowflakeSqlApiResource, SqlApiClient
 
 SCALE_FACTOR = 0.01  # 1,500 customers
 QUERY = """\
@@ -32,6 +38,8 @@ SEED_MAPPING = {
     "customer_segment": "SEGMENT_NAME",
 }
 _schemas = itertools.count(1)
+# Before the sandbox is built, so its rows' UPDATED_AT is later.
+SESSION_STARTED = time.time()
 
 
 @pytest.fixture(scope="session")
@@ -60,13 +68,50 @@ class Project:
 
     path: Path
     env: dict[str, str]
+    state_schema: str
 
     def definitions(self) -> dg.Definitions:
         return build_definitions(load_config(self.path, env=self.env))
 
-    def run(self, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
-        job = self.definitions().resolve_job_def("tajo_sync")
-        return job.execute_in_process(instance=instance, raise_on_error=False)
+    def run(
+        self,
+        instance: dg.DagsterInstance,
+        *,
+        partition_range: tuple[str, str] | None = None,
+        tags: dict[str, str] | None = None,
+        asset_selection: list[dg.AssetKey] | None = None,
+    ) -> dg.ExecuteInProcessResult:
+        """Run tajo_sync once (or the `asset_selection` of it). Windows of an
+        incremental audience are `partition_range`, by default those from the
+        start of the test session to now (the sandbox stamps its rows with the
+        time it was built)."""
+        definitions = self.definitions()
+        job = definitions.resolve_job_def("tajo_sync")
+        run_tags = dict(tags or {})
+        selected = asset_selection or list(job.asset_layer.executable_asset_keys)
+        partitioned = any(
+            definitions.resolve_assets_def(key).partitions_def is not None
+            for key in selected
+        )
+        if partitioned:
+            first, last = partition_range or recent_windows(job.partitions_def)
+            run_tags |= {
+                ASSET_PARTITION_RANGE_START_TAG: first,
+                ASSET_PARTITION_RANGE_END_TAG: last,
+            }
+        return job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            tags=run_tags,
+            asset_selection=asset_selection,
+        )
+
+
+def recent_windows(partitions: dg.PartitionsDefinition) -> tuple[str, str]:
+    """The windows since the test session started, the open window included:
+    one window, or two when the session crossed a boundary."""
+    first = partitions.get_partition_key_for_timestamp(SESSION_STARTED)
+    return first, partitions.get_last_partition_key()
 
 
 @pytest.fixture
@@ -74,16 +119,39 @@ def write_project(tmp_path, sandbox_env):
     """Write a tajo.yaml for the sandbox; every project gets a fresh state schema."""
 
     def write(
-        mapping: dict[str, str] = SEED_MAPPING, query: str = QUERY, models: str = ""
+        mapping: dict[str, str] = SEED_MAPPING,
+        query: str = QUERY,
+        models: str = "",
+        *,
+        brevo: str = "",
+        timezone: str = "UTC",
     ) -> Project:
-        """`models` is the YAML text of a `models:` block, if any."""
+        """`models` is YAML text of top-level blocks (`models:`, `checks:`);
+        `brevo` is more lines of the `connectors.brevo` block."""
         state_schema = f"TAJO_STATE_TEST_{next(_schemas)}"
-        text = _config_text(mapping, query, state_schema) + models
+        text = _config_text(mapping, query, state_schema, timezone, brevo) + models
         path = tmp_path / f"{state_schema.lower()}.yaml"
         path.write_text(text)
-        return Project(path, sandbox_env)
+        return Project(path, sandbox_env, state_schema)
 
     return write
+
+
+def warehouse_resource(env: dict[str, str]) -> SnowflakeSqlApiResource:
+    """The sandbox warehouse as a resource, for a test's own statements."""
+    return SnowflakeSqlApiResource(
+        account=env["SNOWFLAKE_ACCOUNT"],
+        user=env["SNOWFLAKE_USER"],
+        private_key=env["SNOWFLAKE_PRIVATE_KEY"],
+        base_url=env["SNOWFLAKE_BASE_URL"],
+        database="MARKETING_DB",
+        schema="PUBLIC",
+    )
+
+
+def warehouse_client(env: dict[str, str]) -> SqlApiClient:
+    """A Snowflake client on the sandbox warehouse, for a test's own statements."""
+    return warehouse_resource(env).get_client()
 
 
 @pytest.fixture
@@ -92,7 +160,9 @@ def instance():
         yield test_instance
 
 
-def _config_text(mapping: dict[str, str], query: str, state_schema: str) -> str:
+def _config_text(
+    mapping: dict[str, str], query: str, state_schema: str, timezone: str, brevo: str
+) -> str:
     mapping_lines = "\n".join(
         f"  {column}: {target}" for column, target in mapping.items()
     )
@@ -111,13 +181,14 @@ def _config_text(mapping: dict[str, str], query: str, state_schema: str) -> str:
             schema: PUBLIC
             role: TAJO_ROLE
             state_schema: {state_schema}
+            timezone: {timezone}
             queries:
               customer_segments: |
         {query}
           brevo:
             api_key: ${{BREVO_API_KEY}}
             base_url: "${{BREVO_BASE_URL}}"
-        field_mapping:
+        {brevo}field_mapping:
         {mapping}
         syncs:
           customer_segments:
@@ -128,6 +199,8 @@ def _config_text(mapping: dict[str, str], query: str, state_schema: str) -> str:
         """
     ).format(
         state_schema=state_schema,
+        timezone=timezone,
+        brevo=textwrap.indent(brevo, " " * 4),
         query=textwrap.indent(query, " " * 8),
         mapping=mapping_lines,
     )

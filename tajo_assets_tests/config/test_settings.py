@@ -298,7 +298,9 @@ def test_unknown_key_without_a_close_match_lists_allowed_keys(load_error):
     message = load_error(SNOWFLAKE_ONLY + "  brevo:\n    colour: blue\n")
 
     line = line_about(message, "connectors.brevo.colour")
-    assert line.endswith("unknown key; allowed keys here: api_key, base_url, tier")
+    assert line.endswith(
+        "unknown key; allowed keys here: api_key, base_url, tier, import_body_bytes"
+    )
     assert "blue" not in line
 
 

@@ -12,7 +12,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import fakesnow
@@ -28,7 +28,7 @@ from tajo_assets.snowflake.connector import (
     SnowflakeConnectorResource,
 )
 from tajo_assets.snowflake.transport import SnowflakeTransport
-from tajo_assets.sync.state import WarehouseState, render_sql
+from tajo_assets.sync.state import SyncTables, WarehouseState, render_sql
 from tajo_assets_tests.snowflake.conftest import USER
 
 # The same table, made by the same statements, through both transports.
@@ -263,20 +263,19 @@ def test_take_snapshot_runs_through_the_connector(connector):
         ]
     )
     query = "SELECT ID FROM CUSTOMERS WHERE UPDATED_AT > :last_sync"
-    state = WarehouseState(connector, "TAJO_STATE")
+    state = WarehouseState(connector, SyncTables("TAJO_STATE", "members", "customers"))
+    window = (datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 1, 2, tzinfo=UTC))
 
-    first = state.take_snapshot("customers", query, "hash-1")
-    state.advance_watermark("customers", datetime(2025, 1, 1, tzinfo=UTC), "hash-1")
-    second = state.take_snapshot("customers", query, "hash-1")
+    first = state.take_snapshot(query, "hash-1", window)
+    read = render_sql("read_snapshot", snapshot_table=first.table)
+    snapshot = list(connector.execute(read).rows())
+    state.record_definition("hash-1")
+    changed = state.take_snapshot(query, "hash-2", window)
 
-    assert first.row_count == 2
-    assert second.row_count == 1
-    assert second.last_sync == datetime(2025, 1, 1, tzinfo=UTC)
-    assert abs(second.as_of - datetime.now(UTC)) < timedelta(hours=1)
-    snapshot = connector.execute(
-        render_sql("read_snapshot", snapshot_table=second.table)
-    )
-    assert list(snapshot.rows()) == [(2,)]
+    assert (first.row_count, first.window_start, first.widened) == (1, window[0], False)
+    assert snapshot == [(2,)]
+    # A changed definition reads from the epoch: every row carries it anew.
+    assert (changed.row_count, changed.widened) == (2, True)
     assert all(state.statement_handles)
 
 

@@ -1,7 +1,29 @@
+-- The sync state of one sync, and the tables every sync shares. Idempotent.
 CREATE SCHEMA IF NOT EXISTS {state_schema};
-CREATE TABLE IF NOT EXISTS {state_schema}.TAJO_WATERMARKS (
-    QUERY_NAME VARCHAR NOT NULL,
-    LAST_SYNC_UTC TIMESTAMP_NTZ NOT NULL,
+CREATE TABLE IF NOT EXISTS {state_schema}.TAJO_SYNCS (
+    SYNC_NAME VARCHAR NOT NULL,
     DEFINITION_HASH VARCHAR NOT NULL,
-    UPDATED_AT_UTC TIMESTAMP_NTZ NOT NULL
+    ACKNOWLEDGED_AT_UTC TIMESTAMP_NTZ NOT NULL
+);
+CREATE TABLE IF NOT EXISTS {state_schema}.TAJO_REJECTIONS (
+    RUN_ID VARCHAR NOT NULL,
+    SYNC_NAME VARCHAR NOT NULL,
+    SEQ NUMBER,
+    KEY VARCHAR,
+    ACTION VARCHAR,
+    REASON VARCHAR NOT NULL,
+    -- BREVO when Brevo refused the row, TAJO when it was never sent.
+    REJECTED_BY VARCHAR NOT NULL,
+    REJECTED_AT_UTC TIMESTAMP_NTZ NOT NULL
+);
+-- One row per key Brevo acknowledged (or rejected): the fingerprint of the values
+-- it holds, and whether this project put the contact in the sync's list.
+CREATE TABLE IF NOT EXISTS {state_table} (
+    KEY VARCHAR NOT NULL,
+    FINGERPRINT VARCHAR,
+    SYNCED_AT_UTC TIMESTAMP_NTZ,
+    LISTED BOOLEAN NOT NULL,
+    LIST_ID NUMBER,
+    LAST_ERROR VARCHAR,
+    LAST_ERROR_AT_UTC TIMESTAMP_NTZ
 )

@@ -1,0 +1,2 @@
+CREATE TRANSIENT TABLE IF NOT EXISTS {pending_table} AS
+SELECT * FROM {snapshot_table} WHERE FALSE

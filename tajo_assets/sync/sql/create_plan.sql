@@ -1,0 +1,32 @@
+-- What this run does with each row, decided in the warehouse against the state:
+-- only rows whose action is create, update or relist leave Snowflake.
+CREATE OR REPLACE TRANSIENT TABLE {plan_table} AS
+WITH source AS (
+    SELECT * FROM {snapshot_table}
+    {pending}
+),
+keyed AS (
+    SELECT
+        source.*,
+        {key} AS TAJO_KEY,
+        MD5({fingerprint}) AS TAJO_FINGERPRINT
+    FROM source
+),
+counted AS (
+    SELECT keyed.*, COUNT(*) OVER (PARTITION BY TAJO_KEY) AS TAJO_COPIES
+    FROM keyed
+)
+SELECT
+    counted.*,
+    ROW_NUMBER() OVER (ORDER BY counted.TAJO_KEY, counted.TAJO_FINGERPRINT) AS TAJO_SEQ,
+    CASE
+        WHEN counted.TAJO_KEY IS NULL OR counted.TAJO_KEY = '' THEN 'invalid'
+        WHEN counted.TAJO_COPIES > 1 THEN 'duplicate'
+        WHEN state.KEY IS NULL OR state.FINGERPRINT IS NULL THEN 'create'
+        WHEN :full_resync OR state.FINGERPRINT <> counted.TAJO_FINGERPRINT THEN 'update'
+        WHEN NOT (state.LISTED AND state.LIST_ID = :list_id) THEN 'relist'
+        ELSE 'unchanged'
+    END AS TAJO_ACTION,
+    COALESCE(state.LAST_ERROR IS NOT NULL, FALSE) AS TAJO_RETRY
+FROM counted
+LEFT JOIN {state_table} AS state ON state.KEY = counted.TAJO_KEY

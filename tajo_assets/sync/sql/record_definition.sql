@@ -1,0 +1,14 @@
+-- Runs once Brevo acknowledged every row a run sent.
+MERGE INTO {state_schema}.TAJO_SYNCS AS target
+USING (
+    SELECT
+        :sync_name AS SYNC_NAME,
+        :definition_hash AS DEFINITION_HASH,
+        :now_utc AS ACKNOWLEDGED_AT_UTC
+) AS source
+ON target.SYNC_NAME = source.SYNC_NAME
+WHEN MATCHED THEN UPDATE SET
+    DEFINITION_HASH = source.DEFINITION_HASH,
+    ACKNOWLEDGED_AT_UTC = source.ACKNOWLEDGED_AT_UTC
+WHEN NOT MATCHED THEN INSERT (SYNC_NAME, DEFINITION_HASH, ACKNOWLEDGED_AT_UTC)
+    VALUES (source.SYNC_NAME, source.DEFINITION_HASH, source.ACKNOWLEDGED_AT_UTC)

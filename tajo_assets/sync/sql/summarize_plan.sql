@@ -1,0 +1,25 @@
+-- The plan in numbers, and how the list would shrink if members who left were removed.
+SELECT
+    SUM(CASE WHEN TAJO_ACTION = 'create' THEN 1 ELSE 0 END) AS CREATES,
+    SUM(CASE WHEN TAJO_ACTION = 'update' THEN 1 ELSE 0 END) AS UPDATES,
+    SUM(CASE WHEN TAJO_ACTION = 'relist' THEN 1 ELSE 0 END) AS RELISTS,
+    SUM(CASE WHEN TAJO_ACTION = 'unchanged' THEN 1 ELSE 0 END) AS UNCHANGED,
+    SUM(CASE WHEN TAJO_ACTION = 'duplicate' THEN 1 ELSE 0 END) AS DUPLICATES,
+    SUM(CASE WHEN TAJO_ACTION = 'invalid' THEN 1 ELSE 0 END) AS INVALID,
+    SUM(
+        CASE WHEN TAJO_RETRY AND TAJO_ACTION IN ('create', 'update', 'relist')
+        THEN 1 ELSE 0 END
+    ) AS RETRIES,
+    COUNT(DISTINCT CASE WHEN TAJO_ACTION <> 'invalid' THEN TAJO_KEY END) AS AUDIENCE_KEYS,
+    (
+        SELECT COUNT(*) FROM {state_table}
+        WHERE LISTED AND LIST_ID = :list_id
+    ) AS LISTED_BEFORE,
+    (
+        SELECT COUNT(*) FROM {state_table} AS state
+        WHERE state.LISTED AND state.LIST_ID = :list_id AND :complete
+            AND NOT EXISTS (
+                SELECT 1 FROM {plan_table} AS plan WHERE plan.TAJO_KEY = state.KEY
+            )
+    ) AS LEAVING
+FROM {plan_table}
