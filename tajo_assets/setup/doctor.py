@@ -15,6 +15,7 @@ a transient probe table is created in it and dropped, to prove the role may.
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -432,11 +433,13 @@ def _exists(client: SqlApiClient, table: SourceObject) -> bool:
 def _probe(client: SqlApiClient, sql: str) -> tuple[Column, ...]:
     """The query's columns, from a run that returns no rows.
 
-    `:last_sync` is bound to the epoch, as on a first sync.
+    A window's bounds are bound to the epoch and now, as for a full resync.
     """
     statement = _sql("probe_query", query=strip_statement(sql))
-    bindings = {"last_sync": EPOCH} if "last_sync" in placeholder_names(sql) else None
-    return client.execute(statement, bindings).columns
+    window = {"last_sync": EPOCH, "window_end": datetime.now(UTC)}
+    used = placeholder_names(sql)
+    bindings = {name: value for name, value in window.items() if name in used}
+    return client.execute(statement, bindings or None).columns
 
 
 # -- Brevo ----------------------------------------------------------------------

@@ -78,6 +78,17 @@ def test_missing_attributes_warn_that_the_first_sync_creates_them(write_project)
     )
 
 
+def test_a_query_bounded_by_its_window_end_is_probed_with_both_bounds(
+    write_project,
+):
+    query = QUERY.rstrip() + " AND c.created_at < :window_end\n"
+    project = write_project(mapping=MAPPING, query=query)
+
+    checks = doctor(project)
+
+    assert statuses(checks)["query customer_segments"] is Status.PASS
+
+
 def test_a_mapped_column_the_query_lacks_fails_with_a_did_you_mean(write_project):
     mapping = {**MAPPING, "churn_scor": "CHURN_RISK"}
     del mapping["churn_score"]
