@@ -452,8 +452,9 @@ def _prepare(args: argparse.Namespace):
     home = prepare_home(args.home, scale_factor=args.scale_factor, fresh=not args.keep)
     if args.keep:
         log.warning(
-            "--keep: the warehouse keeps its watermarks but the sandbox Brevo "
-            "starts empty, so the next sync sends only rows changed since then"
+            "--keep: the warehouse keeps its sync state but the sandbox Brevo "
+            "starts empty, so the next sync sends only rows changed since then; "
+            "run the job with the tag tajo/full_resync=true to send every row"
         )
     _install_instance_config(home.dagster_home)
     return home

@@ -5,7 +5,11 @@ between runs, and checks the Brevo sandbox's final state and each run's counts.
 """
 
 import itertools
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 import httpx
@@ -453,3 +457,36 @@ def test_rows_of_a_failed_window_are_sent_by_the_next_window(
         email(i) for i in range(1, 31)
     }
     assert list_members(sandbox) == {email(i) for i in range(1, 31)}
+
+
+def test_a_backfill_from_the_cli_runs_its_windows_in_one_run(
+    write_project, changes, sandbox, tmp_path
+):
+    project = write_project(WINDOW_MAPPING, window_query(changes.table))
+    dagster_home = tmp_path / "dagster_home"
+    dagster_home.mkdir()
+    env = {
+        **os.environ,
+        **project.env,
+        "TAJO_CONFIG": str(project.path),
+        "DAGSTER_HOME": str(dagster_home),
+    }
+    command = [
+        str(Path(sys.executable).with_name("dagster")),
+        "asset",
+        "materialize",
+        "-m",
+        "tajo_assets.definitions",
+        "--select",
+        "snowflake/customer_segments,brevo/customer_segments",
+        "--partition-range",
+        "2026-06-01-00:00...2026-06-01-12:00",
+    ]
+
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "RUN_SUCCESS" in done.stdout + done.stderr
+    assert {c["email"] for c in sandbox.brevo.contacts()} == {
+        email(i) for i in range(1, 31)
+    }
