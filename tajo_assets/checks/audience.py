@@ -5,6 +5,11 @@ reports up to four checks; any failure stops the sync of that audience (the
 snapshot stays materialized, nothing reaches Brevo) and the check's
 description and metadata in the UI say why and what to fix.
 
+Keys are checked as the sync sends them, by its kind of key (the mapping's
+identifier target): compared after the same normalization, and held to the
+kind's format by a check named for it, `valid_email_rate`, `valid_sms_rate`
+or `valid_ext_id_rate` (an ext_id has no format rule, so that one passes).
+
 They run in one step rather than four so that the snapshot is read once: one
 statement for its columns, one aggregate over its keys. When the snapshot has
 no rows the sync has nothing to send, and the step runs no statement at all.
@@ -41,6 +46,44 @@ log = logging.getLogger("tajo_assets.sync")
 MAPPED_COLUMNS_CHECK = "mapped_columns_present"
 KEYS_CHECK = "keys_unique_and_not_null"
 EMAIL_RATE_CHECK = "valid_email_rate"
+
+
+@dataclass(frozen=True)
+class KeyWording:
+    """How the checks speak of one kind of key (see tajo_assets.sync.keys)."""
+
+    normalized: str
+    """How keys are compared, as the sync sends them."""
+    well_formed: str | None
+    """What a row's key must be to count as valid; None: no format rule."""
+    counted: str
+    """The plural in metadata names: valid_<counted>, invalid_<counted>."""
+    expected: str = ""
+    """What the key column should hold, for a failed format check."""
+
+
+KEY_WORDING = {
+    "email": KeyWording(
+        "trimmed and lower-cased", "a valid email", "emails", "email addresses"
+    ),
+    "ext_id": KeyWording("trimmed (case kept)", None, "ext_ids"),
+    "sms": KeyWording(
+        "written in international format (separators dropped, a 00 prefix made +)",
+        "an SMS number in international format (+, country code, number)",
+        "sms_numbers",
+        "phone numbers with their country code (+33 6 12 34 56 78 or "
+        "0033 6 12 34 56 78, not 06 12 34 56 78)",
+    ),
+}
+
+
+def key_format_check(kind: str) -> str:
+    """The name of the format check of a sync keyed by `kind`.
+
+    valid_email_rate, valid_sms_rate or valid_ext_id_rate: a sync's kind of
+    key is part of its configuration, so the name stays put for that sync.
+    """
+    return f"valid_{kind}_rate"
 
 
 def build_audience_checks(
@@ -84,17 +127,16 @@ def build_audience_checks(
 def _specs(
     asset: dg.AssetKey, spec: SyncSpec, thresholds: ChecksConfig, incremental: bool
 ) -> list[dg.AssetCheckSpec]:
-    key = spec.mapping.identifier_column
+    key, kind = spec.mapping.identifier_column, spec.mapping.identifier_target
+    wording = KEY_WORDING[kind]
     described = {
         MAPPED_COLUMNS_CHECK: "Every column the field mapping names is in the "
         "snapshot; a missing one means the query or a table under it changed.",
         KEYS_CHECK: f"Column {key} is empty or NULL in at most "
         f"{thresholds.max_null_keys} rows (checks.max_null_keys) and repeats in at "
         f"most {thresholds.max_duplicate_keys} (checks.max_duplicate_keys), "
-        "compared trimmed and lower-cased as the sync sends them.",
-        EMAIL_RATE_CHECK: f"At least {thresholds.min_valid_email_rate:.1%} of rows "
-        f"have a valid email in {key} (checks.min_valid_email_rate); a lower rate "
-        "means a broken query, not a few bad addresses.",
+        f"compared {wording.normalized} as the sync sends them ({kind} keys).",
+        key_format_check(kind): _format_rule(key, kind, thresholds),
     }
     if not incremental:
         described[ROW_COUNT_CHECK] = (
@@ -106,6 +148,20 @@ def _specs(
         dg.AssetCheckSpec(name, asset=asset, blocking=True, description=text)
         for name, text in described.items()
     ]
+
+
+def _format_rule(key: str, kind: str, thresholds: ChecksConfig) -> str:
+    well_formed = KEY_WORDING[kind].well_formed
+    if well_formed is None:
+        return (
+            f"Always passes: {kind} keys have no format rule (any text is the "
+            f"contact's own id); {KEYS_CHECK} checks {key} for NULLs and repeats."
+        )
+    return (
+        f"At least {thresholds.min_valid_email_rate:.1%} of rows have "
+        f"{well_formed} in {key} (checks.min_valid_email_rate, the threshold for "
+        "every kind of key); a lower rate means a broken query, not a few bad keys."
+    )
 
 
 @dataclass(frozen=True)
@@ -126,8 +182,9 @@ def measure(profiler: SnapshotProfiler, spec: SyncSpec) -> Measured:
     """Columns, then key counts if the key column is among them."""
     columns = profiler.columns()
     key_column = _find_column(columns, spec.mapping.identifier_column)
+    kind = spec.mapping.identifier_target
     try:
-        keys = profiler.keys(key_column) if key_column else None
+        keys = profiler.keys(key_column, kind) if key_column else None
     except UnsupportedColumnName as error:
         raise dg.Failure(str(error), allow_retries=False) from error
     row_count = keys.row_count if keys else profiler.row_count()
@@ -143,17 +200,18 @@ def _find_column(columns: list[str], name: str) -> str | None:
 def _results(
     asset: dg.AssetKey, spec: SyncSpec, thresholds: ChecksConfig, measured: Measured
 ) -> Iterator[dg.AssetCheckResult]:
+    format_check = key_format_check(spec.mapping.identifier_target)
     if measured.columns is None:
-        for name in (MAPPED_COLUMNS_CHECK, KEYS_CHECK, EMAIL_RATE_CHECK):
+        for name in (MAPPED_COLUMNS_CHECK, KEYS_CHECK, format_check):
             yield _nothing_to_send(asset, name)
         return
     yield _mapped_columns(asset, spec, measured)
     if measured.keys is None:
-        for name in (KEYS_CHECK, EMAIL_RATE_CHECK):
+        for name in (KEYS_CHECK, format_check):
             yield _key_column_missing(asset, name, spec, measured)
         return
     yield _keys(asset, spec, thresholds, measured)
-    yield _email_rate(asset, spec, thresholds, measured)
+    yield _key_format(asset, spec, thresholds, measured)
 
 
 def _nothing_to_send(asset: dg.AssetKey, name: str) -> dg.AssetCheckResult:
@@ -223,6 +281,7 @@ def _keys(
     asset: dg.AssetKey, spec: SyncSpec, thresholds: ChecksConfig, measured: Measured
 ) -> dg.AssetCheckResult:
     keys, key = measured.keys, spec.mapping.identifier_column.upper()
+    normalized = KEY_WORDING[spec.mapping.identifier_target].normalized
     too_many_nulls = keys.null_keys > thresholds.max_null_keys
     too_many_duplicates = keys.duplicate_keys > thresholds.max_duplicate_keys
     problems = []
@@ -234,8 +293,8 @@ def _keys(
         )
     if too_many_duplicates:
         problems.append(
-            f"{keys.duplicate_keys} rows repeat another row's {key} once trimmed "
-            f"and lower-cased (checks.max_duplicate_keys allows "
+            f"{keys.duplicate_keys} rows repeat another row's {key} once "
+            f"{normalized} (checks.max_duplicate_keys allows "
             f"{thresholds.max_duplicate_keys}); Brevo would keep only one, so "
             "make the query return one row per contact (GROUP BY or QUALIFY)"
         )
@@ -257,30 +316,48 @@ def _keys(
     )
 
 
-def _email_rate(
+def _key_format(
     asset: dg.AssetKey, spec: SyncSpec, thresholds: ChecksConfig, measured: Measured
 ) -> dg.AssetCheckResult:
+    kind = spec.mapping.identifier_target
     keys, key = measured.keys, spec.mapping.identifier_column.upper()
-    rate, minimum = keys.valid_email_rate, thresholds.min_valid_email_rate
+    wording, name = KEY_WORDING[kind], key_format_check(kind)
+    if keys.valid_keys is None:
+        return _no_format_rule(asset, name, kind, key, measured)
+
+    rate, minimum = keys.valid_key_rate, thresholds.min_valid_email_rate
     passed = rate >= minimum
-    summary = f"{keys.valid_emails} of {keys.row_count} rows ({rate:.2%}) have a "
-    summary += f"valid email in {key}"
+    summary = f"{keys.valid_keys} of {keys.row_count} rows ({rate:.2%}) have "
+    summary += f"{wording.well_formed} in {key}"
     if not passed:
         summary += (
             f", below checks.min_valid_email_rate ({minimum:.2%}); check that "
-            f"{key} holds email addresses, or lower the threshold in tajo.yaml"
+            f"{key} holds {wording.expected}, or lower the threshold in tajo.yaml"
         )
     return dg.AssetCheckResult(
         asset_key=asset,
-        check_name=EMAIL_RATE_CHECK,
+        check_name=name,
         passed=passed,
         metadata={
             "rows": keys.row_count,
-            "valid_emails": keys.valid_emails,
-            "invalid_emails": keys.row_count - keys.valid_emails,
-            "valid_email_rate": round(rate, 6),
+            f"valid_{wording.counted}": keys.valid_keys,
+            f"invalid_{wording.counted}": keys.row_count - keys.valid_keys,
+            name: round(rate, 6),
             "min_valid_email_rate": minimum,
             **measured.statements,
         },
         description=summary,
+    )
+
+
+def _no_format_rule(
+    asset: dg.AssetKey, name: str, kind: str, key: str, measured: Measured
+) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        asset_key=asset,
+        check_name=name,
+        passed=True,
+        metadata={"rows": measured.keys.row_count, **measured.statements},
+        description=f"nothing to measure: {kind} keys have no format rule, any "
+        f"text in {key} is the contact's own id (see {KEYS_CHECK})",
     )

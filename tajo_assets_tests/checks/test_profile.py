@@ -1,4 +1,4 @@
-"""The checks' SQL pieces: the email rule in SQL agrees with the sync's own."""
+"""The checks' SQL pieces: the key rules in SQL agree with the sync's own."""
 
 import re
 
@@ -6,10 +6,17 @@ import pytest
 
 from tajo_assets.checks.profile import (
     EMAIL_PATTERN,
+    KEY_FORMATS,
     UnsupportedColumnName,
     render_check_sql,
 )
-from tajo_assets.sync.keys import MAX_EMAIL_LENGTH, normalize_email
+from tajo_assets.sync.keys import (
+    MAX_EMAIL_LENGTH,
+    key_problem,
+    key_sql,
+    normalize_email,
+    normalize_key,
+)
 
 KEYS = [
     "ann@example.com",
@@ -59,9 +66,45 @@ def test_names_are_validated_before_they_reach_the_sql_text():
         "profile_keys", table="TAJO_STATE.AUDIENCE_X", key_column="email"
     )
 
-    assert 'TRIM("email")' in sql and "FROM TAJO_STATE.AUDIENCE_X" in sql
-    assert ":email_pattern" in sql
+    assert key_sql("email", '"email"') in sql and "FROM TAJO_STATE.AUDIENCE_X" in sql
+    assert ":key_pattern" in sql
     with pytest.raises(ValueError, match="not a plain Snowflake identifier"):
         render_check_sql("count_rows", table="T; DROP TABLE X")
     with pytest.raises(UnsupportedColumnName, match="plain alias"):
         render_check_sql("profile_keys", table="T", key_column='e"mail')
+
+
+PHONES = [
+    "+33612345678",
+    "0033 6 12 34 56 78",
+    "+44 (0)20 7946 0958",
+    "+1234567",
+    "+123456",
+    "+123456789012345",
+    "+1234567890123456",
+    "+0612345678",
+    "0612345678",
+    "33612345678",
+    "+33 6 12 34 56 7a",
+]
+
+
+@pytest.mark.parametrize("raw", PHONES)
+def test_the_sql_sms_rule_accepts_exactly_what_the_sync_sends(raw):
+    # REGEXP_LIKE matches the whole key, as fullmatch does.
+    rule = KEY_FORMATS["sms"]
+    key = normalize_key("sms", raw)
+    in_sql = len(key) <= rule.max_length and bool(re.fullmatch(rule.pattern, key))
+
+    assert in_sql == (key_problem("sms", key) is None)
+
+
+def test_an_ext_id_key_is_normalized_but_not_held_to_a_format():
+    sql = render_check_sql(
+        "profile_keys", table="T", key_column="CUSTOMER_ID", key_kind="ext_id"
+    )
+
+    assert key_sql("ext_id", '"CUSTOMER_ID"') in sql and "LOWER" not in sql
+    assert "NULL AS VALID_KEYS" in sql and ":key_pattern" not in sql
+    with pytest.raises(ValueError, match="unknown identifier kind 'phone'"):
+        render_check_sql("profile_keys", table="T", key_column="X", key_kind="phone")
