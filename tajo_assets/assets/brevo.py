@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from tajo_assets.assets.failures import configuration_errors_as_failures
-from tajo_assets.assets.warehouse import audience_key, tag_is_set
-from tajo_assets.automation.jobs import FORCE_TAG, FULL_RESYNC_TAG
+from tajo_assets.assets.warehouse import audience_key
+from tajo_assets.automation.jobs import FORCE_TAG, FULL_RESYNC_TAG, tag_is_set
 from tajo_assets.brevo import BrevoResource
 from tajo_assets.config import SyncSpec, TajoConfig
 from tajo_assets.snowflake import SnowflakeSqlApiResource
@@ -74,8 +74,8 @@ def build_contact_sync_asset(
             run_id=context.run.run_id,
             definition=definition,
             incremental=incremental,
-            full_resync=tag_is_set(context, FULL_RESYNC_TAG),
-            force=tag_is_set(context, FORCE_TAG),
+            full_resync=tag_is_set(context.run.tags, FULL_RESYNC_TAG),
+            force=tag_is_set(context.run.tags, FORCE_TAG),
         )
         rows = _snapshot_rows(context, upstream, incremental)
         if incremental and rows == 0 and not run.full_resync:

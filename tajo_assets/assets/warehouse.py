@@ -6,7 +6,7 @@ from collections.abc import Sequence
 import dagster as dg
 
 from tajo_assets.assets.failures import configuration_errors_as_failures
-from tajo_assets.automation.jobs import FULL_RESYNC_TAG
+from tajo_assets.automation.jobs import FULL_RESYNC_TAG, tag_is_set
 from tajo_assets.config import TajoConfig
 from tajo_assets.snowflake import SnowflakeSqlApiResource
 from tajo_assets.sync.state import SyncTables, WarehouseState
@@ -16,12 +16,6 @@ WAREHOUSE_GROUP = "warehouse"
 
 def audience_key(query_name: str) -> dg.AssetKey:
     return dg.AssetKey(["snowflake", query_name])
-
-
-def tag_is_set(context: dg.AssetExecutionContext, tag: str) -> bool:
-    """Whether the run carries `tag` set to true (yes, 1 and true count)."""
-    value = context.run.tags.get(tag, "")
-    return value.strip().lower() in ("true", "yes", "1")
 
 
 def build_audience_asset(
@@ -73,7 +67,7 @@ def build_audience_asset(
                 sql,
                 definition,
                 window,
-                full_resync=tag_is_set(context, FULL_RESYNC_TAG),
+                full_resync=tag_is_set(context.run.tags, FULL_RESYNC_TAG),
             )
         metadata = {
             "dagster/row_count": snapshot.row_count,

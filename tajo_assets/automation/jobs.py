@@ -1,6 +1,6 @@
 """The one job that runs every sync, and the run tags it understands."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import dagster as dg
 
@@ -12,6 +12,11 @@ SERIAL_TAG = "tajo/job"
 # Read by the sync assets: re-send every row / go past the shrink guard.
 FULL_RESYNC_TAG = "tajo/full_resync"
 FORCE_TAG = "tajo/force"
+
+
+def tag_is_set(tags: Mapping[str, str], tag: str) -> bool:
+    """Whether run `tags` set `tag` to true (yes, 1 and true count)."""
+    return tags.get(tag, "").strip().lower() in ("true", "yes", "1")
 
 
 def build_sync_job(

@@ -179,9 +179,9 @@ def import_entry(kind: str, key: str, attributes: dict[str, Any]) -> dict[str, A
 def list_change_arguments(kind: str, keys: list[str]) -> dict[str, list[str]]:
     """The keyword arguments that name `keys` to add/remove_contacts_from_list.
 
-    Brevo changes list membership by emails, extIds or contact ids only. An
-    SMS-keyed sync would need each contact's id (one GET per contact), so it is
-    refused with a `KeyKindNotSupported` that says what to do instead.
+    Brevo changes list membership by emails, extIds or contact ids only, so
+    SMS keys raise `KeyKindNotSupported`: the caller looks their contact ids up
+    first (see `tajo_assets.sync.contacts`).
     """
     _check_kind(kind)
     if kind == "email":
@@ -189,10 +189,8 @@ def list_change_arguments(kind: str, keys: list[str]) -> dict[str, list[str]]:
     if kind == "ext_id":
         return {"ext_ids": list(keys)}
     raise KeyKindNotSupported(
-        "a sync keyed by sms cannot change its Brevo list's members: Brevo adds "
-        "and removes them by email, ext_id or contact id, not by SMS number, and "
-        "this release does not look contact ids up. Key the sync by email or "
-        "ext_id instead (map that column to 'email' or 'ext_id')"
+        "Brevo adds and removes list members by email, ext_id or contact id, not "
+        "by SMS number; look the contacts' ids up and pass ids= instead"
     )
 
 

@@ -191,6 +191,23 @@ def test_an_audience_that_suddenly_returns_no_rows_stops_and_removes_nobody(
     assert list_members(sandbox) == set()
 
 
+def test_the_force_tag_also_lets_a_collapsed_audience_past_its_row_count_check(
+    write_project, people, sandbox, instance
+):
+    project = write_project(MAPPING, people.audience)
+    assert project.run(instance).success
+    people.execute("UPDATE {table} SET IN_AUDIENCE = FALSE WHERE ID > 20")
+
+    blocked = project.run(instance)
+    forced = project.run(instance, tags={"tajo/force": "true"})
+
+    # Without the tag the blocking row-count check stops the sync first.
+    assert not blocked.success
+    assert blocked.asset_materializations_for_node(SYNC) == []
+    assert forced.success and sync_counts(forced)["removed"] == PEOPLE - 20
+    assert list_members(sandbox) == {email(i) for i in range(1, 21)}
+
+
 def test_a_shrink_beyond_the_configured_share_stops_the_run(
     write_project, people, sandbox, instance
 ):
