@@ -34,18 +34,21 @@ class ChecksConfig(Section):
 
     max_null_keys: Count = Field(
         0,
-        description="rows whose contact key (the email column) may be empty or "
-        "NULL; such rows are never sent",
+        description="rows whose contact key (the identifier column: email, ext_id "
+        "or sms) may be empty or NULL; such rows are never sent",
     )
     max_duplicate_keys: Count = Field(
         0,
-        description="rows that may repeat another row's key after trimming and "
-        "lower-casing; Brevo would keep only one of them",
+        description="rows that may repeat another row's key once normalized as the "
+        "sync sends it (emails lower-cased, SMS numbers in international format); "
+        "Brevo would keep only one of them",
     )
     min_valid_email_rate: Fraction = Field(
         0.95,
-        description="share of rows, from 0 to 1, whose key must be a valid email; "
-        "invalid ones are rejected per row, this guards against a broken query",
+        description="share of rows, from 0 to 1, whose key must be well formed: a "
+        "valid email, or an SMS number in international format (ext_id keys are not "
+        "checked); invalid ones are rejected per row, this guards against a broken "
+        "query",
     )
     max_row_count_drop: Fraction = Field(
         0.5,

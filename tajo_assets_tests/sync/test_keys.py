@@ -310,8 +310,8 @@ def test_list_changes_by_sms_number_are_refused_with_what_to_do():
         list_change_arguments("sms", ["+33612345678"])
 
     message = str(raised.value)
-    assert "Brevo adds and removes them by email, ext_id or contact id" in message
-    assert "Key the sync by email or ext_id" in message
+    assert "by email, ext_id or contact id, not by SMS number" in message
+    assert "look the contacts' ids up and pass ids= instead" in message
     assert isinstance(raised.value, ValueError)
 
 
