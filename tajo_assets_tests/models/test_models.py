@@ -116,11 +116,11 @@ class ModelsProject:
 
 
 def _set_timezone(path, timezone: str) -> None:
-    """Add `timezone` to the connectors.snowflake block of a written tajo.yaml."""
+    """Set `timezone` in the connectors.snowflake block of a written tajo.yaml."""
     text = path.read_text()
-    anchor = "    schema: PUBLIC\n"
+    anchor = "    timezone: UTC\n"
     assert anchor in text
-    path.write_text(text.replace(anchor, f"{anchor}    timezone: {timezone}\n", 1))
+    path.write_text(text.replace(anchor, f"    timezone: {timezone}\n", 1))
 
 
 def materialization(result: dg.ExecuteInProcessResult, key: dg.AssetKey) -> dict:
