@@ -23,6 +23,8 @@ from tajo_assets.sync.state import SyncTables, definition_hash
 log = logging.getLogger("tajo_assets.sync")
 
 BREVO_GROUP = "brevo"
+# Recorded by a failed run of an incremental sync: rows may await a retry.
+PENDING_UNKNOWN = -1
 
 
 def build_contact_sync_asset(
@@ -93,8 +95,19 @@ def build_contact_sync_asset(
                 )
         except AudienceShrinkError as error:
             raise dg.Failure(
-                str(error), metadata=_metadata(report), allow_retries=False
+                str(error), metadata=_metadata(error.report), allow_retries=False
             ) from None
+        except BaseException:
+            if incremental:
+                # The failed window's rows may wait in the pending table: the
+                # next empty window must not take the no-request shortcut.
+                context.log_event(
+                    dg.AssetObservation(
+                        asset_key=context.asset_key,
+                        metadata={"pending_rows": PENDING_UNKNOWN},
+                    )
+                )
+            raise
         log.info(_summary(spec, report))
         metadata = _metadata(report)
         if not report.fully_acknowledged:
@@ -144,12 +157,23 @@ def _rows(metadata) -> int | None:
 
 
 def _last_pending(context: dg.AssetExecutionContext) -> int | None:
-    """How many unacknowledged rows the last run of this sync left, if known."""
-    event = context.instance.get_latest_materialization_event(context.asset_key)
-    materialization = event.asset_materialization if event else None
-    if materialization is None or "pending_rows" not in materialization.metadata:
+    """How many unacknowledged rows the last run of this sync left, if known.
+
+    A successful run says so in its materialization; a failed one records an
+    observation with PENDING_UNKNOWN. The newer of the two decides.
+    """
+    instance, key = context.instance, context.asset_key
+    records = [
+        *instance.fetch_materializations(key, limit=1).records,
+        *instance.fetch_observations(key, limit=1).records,
+    ]
+    if not records:
         return None
-    return materialization.metadata["pending_rows"].value
+    latest = max(records, key=lambda record: record.storage_id).asset_event
+    metadata = latest.metadata if latest else {}
+    if "pending_rows" not in metadata:
+        return None
+    return metadata["pending_rows"].value
 
 
 def _nothing_to_send(spec: SyncSpec) -> dg.MaterializeResult:
@@ -181,11 +205,13 @@ def _summary(spec: SyncSpec, report: ContactSyncReport) -> str:
 def _metadata(report: ContactSyncReport) -> dict[str, object]:
     plan = report.plan
     created = updated = re_added = unchanged = retried = leaving = listed = 0
-    if plan is not None:
+    # While an import's outcome is unknown, no row counts as created or updated.
+    if plan is not None and report.fully_acknowledged:
         rejected = report.rejected_by_action
         created = plan.creates - rejected["create"]
         updated = plan.updates - rejected["update"]
         re_added = plan.relists - rejected["relist"]
+    if plan is not None:
         unchanged, retried = plan.unchanged, plan.retries
         leaving, listed = plan.leaving, plan.listed_before
     handles = report.statement_handles
@@ -201,6 +227,7 @@ def _metadata(report: ContactSyncReport) -> dict[str, object]:
         "rows_read": report.rows_read,
         "contacts_sent": report.contacts_sent,
         "contacts_acknowledged": report.contacts_acknowledged,
+        "unconfirmed_rows": report.unconfirmed_rows,
         "rejected_before_sending": report.rejected_before_sending,
         "rejected_by_brevo": report.rejected_by_brevo,
         "members_leaving": leaving,

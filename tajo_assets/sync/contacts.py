@@ -24,7 +24,12 @@ from tajo_assets.brevo import (
 from tajo_assets.config import SyncSpec
 from tajo_assets.snowflake import Column, SqlApiClient
 from tajo_assets.sync.keys import list_change_arguments, mask_key
-from tajo_assets.sync.mapping import Rejection, ResolvedMapping, resolve_mapping
+from tajo_assets.sync.mapping import (
+    MappingError,
+    Rejection,
+    ResolvedMapping,
+    resolve_mapping,
+)
 from tajo_assets.sync.plan import Planner, PlanSummary, RowRejection
 from tajo_assets.sync.state import SyncTables, WarehouseState
 
@@ -34,11 +39,19 @@ REJECTION_SAMPLE_SIZE = 20
 DEFAULT_IMPORT_DEADLINE_S = 3600.0
 DEFAULT_MAX_LIST_SHRINK = 0.2
 KEY_COLUMN = "TAJO_KEY"
+RESERVED_PREFIX = "TAJO_"
 _ACTIONS = ("create", "update", "relist")
 
 
 class AudienceShrinkError(Exception):
-    """The list would lose more members than the guard allows; nothing was sent."""
+    """The list would lose more members than the guard allows; nothing was sent.
+
+    `report` holds the plan that was refused, for the run's metadata.
+    """
+
+    def __init__(self, message: str, report: "ContactSyncReport") -> None:
+        super().__init__(message)
+        self.report = report
 
 
 @dataclass
@@ -60,6 +73,8 @@ class ContactSyncReport:
     attributes_created: list[str] = field(default_factory=list)
     statement_handles: list[str] = field(default_factory=list)
     unconfirmed_imports: list[int] = field(default_factory=list)
+    # Contacts sent in those imports: Brevo's outcome for them is unknown.
+    unconfirmed_rows: int = 0
     brevo_requests: int = 0
     brevo_bytes_sent: int = 0
     rejection_reasons: Counter = field(default_factory=Counter)
@@ -72,7 +87,7 @@ class ContactSyncReport:
 
     @property
     def contacts_acknowledged(self) -> int:
-        return self.contacts_sent - self.rejected_by_brevo
+        return self.contacts_sent - self.rejected_by_brevo - self.unconfirmed_rows
 
     @property
     def fully_acknowledged(self) -> bool:
@@ -163,6 +178,7 @@ def _sync(
     report: ContactSyncReport,
 ) -> None:
     columns = planner.snapshot_columns()
+    _refuse_reserved_columns(spec, columns)
     source = f"query {spec.query_name}"
     mapping = resolve_mapping(spec.mapping, columns, source, options.timezone)
     report.list_id = _destination_list_id(brevo, spec)
@@ -176,7 +192,7 @@ def _sync(
         incremental=run.incremental,
     )
     log.info(_plan_line(spec, plan, run))
-    _check_shrink(spec, plan, options, run, report.list_id)
+    _check_shrink(spec, options, run, report)
     if plan.duplicates or plan.invalid:
         planner.record_invalid_rows()
         report.rejected_before_sending += plan.duplicates + plan.invalid
@@ -200,6 +216,17 @@ def _sync(
         report.pending_rows = unsettled
     if report.fully_acknowledged and (plan.to_send or run.full_resync):
         planner.state.record_definition(run.definition)
+
+
+def _refuse_reserved_columns(spec: SyncSpec, columns: list[Column]) -> None:
+    """The plan adds TAJO_* columns to the audience's; a query may not use them."""
+    reserved = [c.name for c in columns if c.name.upper().startswith(RESERVED_PREFIX)]
+    if reserved:
+        raise MappingError(
+            f"query {spec.query_name} returns {', '.join(reserved)}; column names "
+            f"starting with {RESERVED_PREFIX} are reserved for the sync's own "
+            "bookkeeping, so rename them in the query (SELECT ... AS another_name)"
+        )
 
 
 def _keep_window_pending(
@@ -317,21 +344,19 @@ def _follow_imports(
             body.process_id, deadline_s=remaining
         )
     previous_last = 0
-    for body in bodies:
+    for position, body in enumerate(bodies):
         outcome = outcomes[body.process_id]
-        rejected = [r for r in outcome.rejected if r.row is not None]
-        if outcome.rejections_unknown or len(rejected) < len(outcome.rejected):
+        indexes = [r.row - 1 if r.row is not None else -1 for r in outcome.rejected]
+        if outcome.rejections_unknown or not all(
+            0 <= index < len(body.seqs) for index in indexes
+        ):
             # Without row numbers there is no telling which rows were refused,
             # so nothing from this import on counts as acknowledged.
-            report.unconfirmed_imports += [
-                b.process_id for b in bodies[bodies.index(body) :]
-            ]
+            unconfirmed = bodies[position:]
+            report.unconfirmed_imports += [b.process_id for b in unconfirmed]
+            report.unconfirmed_rows += sum(len(b.seqs) for b in unconfirmed)
             return previous_last
-        for refused in rejected:
-            index = refused.row - 1
-            if not 0 <= index < len(body.seqs):
-                report.unconfirmed_imports.append(body.process_id)
-                return previous_last
+        for refused, index in zip(outcome.rejected, indexes, strict=True):
             action = _ACTIONS[body.actions[index]]
             report.reject(
                 Rejection(refused.identifier, refused.reason),
@@ -387,29 +412,37 @@ def _list_identifiers(
 
 def _check_shrink(
     spec: SyncSpec,
-    plan: PlanSummary,
     options: ContactSyncOptions,
     run: SyncRun,
-    list_id: int,
+    report: ContactSyncReport,
 ) -> None:
-    """Stop before anything is sent when the list would lose too many members."""
+    """Stop before anything is sent when the list would lose too many members.
+
+    The guard counts members who would leave, not the net size: an audience
+    that swaps half its members for new ones is as suspect as one that halves.
+    """
+    plan = report.plan
+    assert plan is not None
     if run.force or run.incremental or not plan.listed_before or not plan.leaving:
         return
     share = plan.leaving / plan.listed_before
     if plan.audience_keys and share <= options.max_list_shrink:
         return
-    what = (
-        "returned no rows"
-        if not plan.audience_keys
-        else f"shrank to {plan.audience_keys} keys"
-    )
+    if not plan.audience_keys:
+        what = "returned no rows"
+    elif plan.audience_keys < plan.listed_before:
+        what = f"shrank to {plan.audience_keys} keys"
+    else:
+        what = f"changed ({plan.audience_keys} keys now)"
     raise AudienceShrinkError(
         f"sync {spec.name}: the audience {what}, so {plan.leaving} of the "
-        f"{plan.listed_before} contacts this project put in Brevo list {list_id} "
-        f"({share:.0%}) would be removed, more than the {options.max_list_shrink:.0%} "
-        "allowed by checks.max_list_shrink. Nothing was sent or removed. If the "
-        "audience really shrank, rerun with the run tag tajo/force=true (or raise "
-        "checks.max_list_shrink); otherwise fix the query or its source tables."
+        f"{plan.listed_before} contacts this project put in Brevo list "
+        f"{report.list_id} ({share:.1%}) would be removed, more than the "
+        f"{options.max_list_shrink:.1%} allowed by checks.max_list_shrink. Nothing "
+        "was sent or removed. If the audience really changed this much, rerun with "
+        "the run tag tajo/force=true (or raise checks.max_list_shrink); otherwise "
+        "fix the query or its source tables.",
+        report,
     )
 
 

@@ -8,6 +8,7 @@ to send; after Brevo acknowledged them it commits their fingerprints from the
 plan, so acknowledged state never travels out of Snowflake and back.
 """
 
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -20,6 +21,8 @@ from tajo_assets.sync.state import (
     render_sql,
     utc_now,
 )
+
+log = logging.getLogger("tajo_assets.sync")
 
 SEND_ACTIONS = ("create", "update", "relist")
 # Rejections are written in statements of at most this many rows.
@@ -95,13 +98,12 @@ class Planner:
         key_column = quote_identifier(names[identifier_column.upper()])
         pending = ""
         if incremental:
-            self.state.run(render_sql("create_pending", **self._names()))
+            self._prepare_pending(columns, definition)
             pending = _pending_union(self.tables, kind, key_column)
+        by_name = {column.name.upper(): column for column in columns}
         fragments = {
             "key": key_sql(kind, key_column),
-            "fingerprint": _fingerprint(
-                [quote_identifier(names[c.upper()]) for c in fingerprinted]
-            ),
+            "fingerprint": _fingerprint([by_name[c.upper()] for c in fingerprinted]),
             "pending": pending,
         }
         self.state.run(
@@ -114,6 +116,29 @@ class Planner:
         )
         values = [int(value or 0) for value in next(iter(result.rows()))]
         return PlanSummary(*values)
+
+    def _prepare_pending(self, columns: Sequence[Column], definition: str) -> None:
+        """Make sure the pending rows may join this snapshot's rows.
+
+        They are dropped when the definition changed since the last
+        acknowledged run (the audience then reads every row again, and a row
+        the new query leaves out must not be sent) or when their columns
+        differ from the snapshot's (a changed `SELECT *`).
+        """
+        self.state.run(render_sql("create_pending", **self._names()))
+        kept = self.state.run(render_sql("describe_pending", **self._names()))
+        same_columns = [c.name for c in kept.columns] == [c.name for c in columns]
+        acknowledged = self.state.acknowledged_definition()
+        if same_columns and acknowledged in (None, definition):
+            return
+        log.info(
+            "sync %s: %s; rows left pending by earlier runs are dropped",
+            self.tables.sync_name,
+            "the query or its mapping changed"
+            if same_columns
+            else "the audience's columns changed",
+        )
+        self.state.run(render_sql("reset_pending", **self._names()))
 
     def record_invalid_rows(self) -> None:
         """Log the rows the plan refused (empty or repeated keys) as rejections."""
@@ -185,18 +210,33 @@ class Planner:
         return self.tables.names()
 
 
-def _fingerprint(columns: Sequence[str]) -> str:
+def _fingerprint(columns: Sequence[Column]) -> str:
     """SQL text of the string a row's fingerprint hashes.
 
     Each value is written as its length, a colon and its text, and NULL as "~",
     so no two different rows give the same string: "" and NULL differ, and no
-    value can pass for a separator.
+    value can pass for a separator. Timestamps are hashed as the day Brevo
+    receives (in the session timezone, the configured one), so a time that
+    moves within a day sends nothing.
     """
     parts = [":definition"]
     for column in columns:
-        text = f"CAST({column} AS VARCHAR)"
+        text = f"CAST({_as_sent(column)} AS VARCHAR)"
         parts.append(f"COALESCE(LENGTH({text}) || ':' || {text}, '~')")
     return " || '|' || ".join(parts)
+
+
+def _as_sent(column: Column) -> str:
+    """The column as SQL, reduced to what its Brevo attribute holds."""
+    quoted = quote_identifier(column.name)
+    kind = column.type.lower()
+    if kind == "timestamp_tz":
+        # Its own offset would decide the day; Brevo's day is the configured
+        # zone's, which is the session's: go through the instant.
+        return f"CAST(CAST({quoted} AS TIMESTAMP_LTZ) AS DATE)"
+    if kind in ("timestamp_ntz", "timestamp_ltz"):
+        return f"CAST({quoted} AS DATE)"
+    return quoted
 
 
 def _pending_union(tables: SyncTables, kind: str, key_column: str) -> str:

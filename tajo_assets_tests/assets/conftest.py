@@ -38,6 +38,7 @@ SEED_MAPPING = {
     "customer_segment": "SEGMENT_NAME",
 }
 _schemas = itertools.count(1)
+PEOPLE = 200  # rows of the `people` fixture's table
 # Before the sandbox is built, so its rows' UPDATED_AT is later.
 SESSION_STARTED = time.time()
 
@@ -204,3 +205,63 @@ def _config_text(
         query=textwrap.indent(query, " " * 8),
         mapping=mapping_lines,
     )
+
+
+@dataclass
+class People:
+    """A PEOPLE table of one test: ID, EMAIL, FIRST_NAME, SCORE, PHONE, IN_AUDIENCE."""
+
+    table: str
+    env: dict[str, str]
+
+    def execute(self, sql: str, bindings: dict | None = None) -> list[tuple]:
+        with warehouse_client(self.env) as client:
+            return list(client.execute(sql.format(table=self.table), bindings).rows())
+
+    @property
+    def audience(self) -> str:
+        return f"SELECT email, first_name, score FROM {self.table} WHERE in_audience"  # noqa: S608
+
+
+def email(person: int) -> str:
+    return f"person{person}@example.com"
+
+
+@pytest.fixture
+def people(sandbox_env) -> People:
+    table = f"MARKETING_DB.SCENARIO_{next(_schemas)}.PEOPLE"
+    rows = ", ".join(
+        f"({i}, '{email(i)}', 'Name {i}', {i}.5, NULL, TRUE)"
+        for i in range(1, PEOPLE + 1)
+    )
+    with warehouse_client(sandbox_env) as client:
+        client.execute(f"CREATE SCHEMA {table.rsplit('.', 1)[0]}")
+        client.execute(
+            f"CREATE TABLE {table} (ID NUMBER, EMAIL VARCHAR, FIRST_NAME VARCHAR, "
+            "SCORE NUMBER(10, 2), PHONE VARCHAR, IN_AUDIENCE BOOLEAN)"
+        )
+        client.execute(f"INSERT INTO {table} VALUES {rows}")  # noqa: S608
+    return People(table, sandbox_env)
+
+
+@pytest.fixture
+def changes(sandbox_env) -> People:
+    """A CHANGES table: 30 people changed on 2026-06-01 between 06:00 and 12:00."""
+    rows = [
+        f"('{email(i)}', 'Name {i}', '2026-06-01 07:{i:02d}:00'::TIMESTAMP_NTZ)"
+        for i in range(1, 31)
+    ]
+    table = create_table(sandbox_env, "CHANGES", rows, "EMAIL, FIRST_NAME, CHANGED_AT")
+    return People(table, sandbox_env)
+
+
+def create_table(env: dict[str, str], name: str, rows: list[str], columns: str) -> str:
+    """A table of literal `rows` in a schema of its own; returns its full name."""
+    table = f"MARKETING_DB.SCENARIO_{next(_schemas)}.{name}"
+    values = ", ".join(rows)
+    with warehouse_client(env) as client:
+        client.execute(f"CREATE SCHEMA {table.rsplit('.', 1)[0]}")
+        client.execute(
+            f"CREATE TABLE {table} AS SELECT * FROM VALUES {values} AS t({columns})"  # noqa: S608
+        )
+    return table

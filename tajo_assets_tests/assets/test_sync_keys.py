@@ -6,9 +6,8 @@ the table between runs, and checks what the Brevo sandbox ends up holding.
 
 import pytest
 
+from tajo_assets_tests.assets.conftest import People, create_table
 from tajo_assets_tests.assets.test_sync_scenarios import (
-    People,
-    create_table,
     posts,
     sync_counts,
 )
