@@ -59,6 +59,7 @@ def build_audience_asset(
         started = time.monotonic()
         window = None
         if partitions_def is not None:
+            _check_window_keys(context, partitions_def)
             span = context.partition_time_window
             window = (span.start, span.end)
         with configuration_errors_as_failures(), snowflake.get_client() as client:
@@ -86,3 +87,28 @@ def build_audience_asset(
         return dg.MaterializeResult(metadata=metadata)
 
     return _audience
+
+
+def _check_window_keys(
+    context: dg.AssetExecutionContext,
+    partitions_def: dg.TimeWindowPartitionsDefinition,
+) -> None:
+    """Refuse a range whose ends are not window starts.
+
+    Dagster takes range tags as given: a mistyped key would silently read
+    the window that key falls in, or one that has not started.
+    """
+    keys = context.partition_key_range
+    bad = [
+        key
+        for key in (keys.start, keys.end)
+        if not partitions_def.has_partition_key(key)
+    ]
+    if bad:
+        raise dg.Failure(
+            f"{', '.join(repr(key) for key in bad)} is not the start of a window; "
+            f"windows follow the schedule '{partitions_def.cron_schedule}' in "
+            f"{partitions_def.timezone}, keys look like "
+            f"'{partitions_def.get_first_partition_key()}'",
+            allow_retries=False,
+        )

@@ -125,3 +125,33 @@ def test_a_query_column_named_like_the_plan_columns_is_refused(
     message = _failure_text(result)
     assert "returns TAJO_SEQ; column names starting with TAJO_ are reserved" in message
     assert sandbox.brevo.contacts() == []
+
+
+def test_a_range_whose_ends_are_not_window_starts_is_refused(
+    write_project, changes, sandbox, instance
+):
+    project = write_project(WINDOW_MAPPING, window_query(changes.table))
+
+    result = project.run(instance, partition_range=("2026-06-01-07:00",) * 2)
+
+    assert not result.success
+    message = _failure_text(result)
+    assert "'2026-06-01-07:00' is not the start of a window" in message
+    assert "'0 */6 * * *'" in message
+    assert sandbox.brevo.contacts() == []
+
+
+def test_a_row_refused_before_sending_is_rejected_each_run_but_never_retried(
+    write_project, people, sandbox, instance
+):
+    people.execute("UPDATE {table} SET EMAIL = 'not-an-email' WHERE ID = 11")
+    project = write_project(MAPPING, people.audience)
+
+    first = project.run(instance)
+    second = project.run(instance)
+
+    assert first.success and second.success
+    for run in (first, second):
+        counts = sync_counts(run)
+        assert (counts["rejected_before_sending"], counts["retried"]) == (1, 0)
+    assert sync_counts(second)["contacts_sent"] == 0

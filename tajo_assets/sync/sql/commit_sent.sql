@@ -1,5 +1,6 @@
 -- Brevo acknowledged the import processes that carried rows first_seq..last_seq:
--- their fingerprints become the state, except for the rows it (or we) rejected.
+-- their fingerprints become the state, except for the rows it rejected (kept with
+-- their reason, so the next run retries them) and those never sent.
 -- Bound values enter through the USING rows only.
 MERGE INTO {state_table} AS state
 USING (
@@ -13,11 +14,17 @@ USING (
     LEFT JOIN (
         SELECT SEQ, MAX(REASON) AS REASON
         FROM {state_schema}.TAJO_REJECTIONS
-        WHERE RUN_ID = :run_id AND SYNC_NAME = :sync_name
+        WHERE RUN_ID = :run_id AND SYNC_NAME = :sync_name AND REJECTED_BY = 'BREVO'
         GROUP BY SEQ
     ) AS rejected ON rejected.SEQ = plan.TAJO_SEQ
     WHERE plan.TAJO_ACTION IN ('create', 'update', 'relist')
         AND plan.TAJO_SEQ BETWEEN :first_seq AND :last_seq
+        -- Rows never sent (refused by Tajo) leave the state as it was.
+        AND NOT EXISTS (
+            SELECT 1 FROM {state_schema}.TAJO_REJECTIONS AS refused
+            WHERE refused.RUN_ID = :run_id AND refused.SYNC_NAME = :sync_name
+                AND refused.REJECTED_BY = 'TAJO' AND refused.SEQ = plan.TAJO_SEQ
+        )
 ) AS acknowledged
 ON state.KEY = acknowledged.KEY
 WHEN MATCHED AND acknowledged.REASON IS NULL THEN UPDATE SET
