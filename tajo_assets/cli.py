@@ -4,6 +4,7 @@ tajo keygen                   write a key pair and print its ALTER USER statemen
 tajo setup-sql                print the least-privilege Snowflake set-up script
 tajo doctor                   check configuration, Snowflake and Brevo
 tajo demo                     start the sandbox, materialize everything, summarize
+tajo sync                     run the tajo_sync job once, for the window open now
 tajo sandbox run -- CMD ...   run CMD (e.g. `dagster dev`) against the sandbox
 tajo sandbox start [--detach] serve the sandbox until stopped
 tajo sandbox stop             stop a detached sandbox
@@ -20,10 +21,19 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from tajo_assets.automation.partitions import job_partitions, open_window_key
+import dagster as dg
+
+from tajo_assets.automation.jobs import FORCE_TAG, FULL_RESYNC_TAG, SYNC_JOB_NAME
+from tajo_assets.automation.partitions import (
+    PARTITION_FORMAT,
+    job_partitions,
+    open_window_key,
+)
 from tajo_assets.config import (
     CONFIG_PATH_VAR,
     DEFAULT_BREVO_API_KEY_VAR,
@@ -46,9 +56,11 @@ log = logging.getLogger("tajo_assets.cli")
 DEFAULT_SNOWFLAKE_PORT = 8765
 DEFAULT_BREVO_PORT = 8766
 READY_TIMEOUT_S = 120.0
-# Dagster's run tags for a range of partitions read in one run.
+# Dagster's run tags for one partition, and for a range read in one run.
+PARTITION_TAG = "dagster/partition"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
+WINDOW_KEY_SHAPE = "YYYY-MM-DD-HH:MM"
 STOP_TIMEOUT_S = 30.0
 
 
@@ -75,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="run the main job on the sandbox")
     _add_sandbox_options(demo)
     demo.set_defaults(handler=_demo)
+    _add_sync_command(commands)
 
     sandbox = commands.add_parser("sandbox", help="the local Snowflake and Brevo")
     verbs = sandbox.add_subparsers(required=True, metavar="VERB")
@@ -377,6 +390,154 @@ def _demo_window_tags(settings: TajoConfig, built_at: datetime) -> list[str]:
     return ["--tags", json.dumps(tags)]
 
 
+def _add_sync_command(commands) -> None:
+    sync = commands.add_parser(
+        "sync",
+        help="run the tajo_sync job once",
+        description="Run the tajo_sync job once through `dagster job execute`, "
+        "against the accounts the environment names. A partitioned job runs the "
+        "window open now, unless --window or --from and --to choose others.",
+    )
+    _add_config_option(sync)
+    windows = sync.add_argument_group(
+        "windows", f"a window's key is its start, {WINDOW_KEY_SHAPE}"
+    )
+    windows.add_argument("--window", metavar="KEY", help="run this one window")
+    windows.add_argument(
+        "--from", dest="first", metavar="KEY", help="first window of a range"
+    )
+    windows.add_argument(
+        "--to", dest="last", metavar="KEY", help="last window of the range"
+    )
+    sync.add_argument(
+        "--full-resync",
+        action="store_true",
+        help=f"re-send every row (run tag {FULL_RESYNC_TAG}=true)",
+    )
+    sync.add_argument(
+        "--force",
+        action="store_true",
+        help=f"let the run shrink a list past the guard (run tag {FORCE_TAG}=true)",
+    )
+    sync.set_defaults(handler=_sync)
+
+
+class WindowError(ValueError):
+    """The windows asked of `tajo sync` are not windows of the job."""
+
+
+def _sync(args: argparse.Namespace) -> int:
+    config = resolve_config_path(args.config)
+    env = _job_environment(os.environ, config)
+    if not _config_is_usable(config, env):
+        return 2
+    try:
+        tags = sync_tags(load_config(config, env=env), args, datetime.now(UTC))
+    except WindowError as error:
+        print(f"tajo sync: {error}")
+        return 2
+
+    execute = [_venv_tool("dagster"), "job", "execute"]
+    execute += ["-m", "tajo_assets.definitions", "-j", SYNC_JOB_NAME]
+    execute += ["--tags", json.dumps(tags)] if tags else []
+    log.info("running %s with tags %s", SYNC_JOB_NAME, json.dumps(tags))
+    returncode = subprocess.run(execute, env=env, check=False).returncode  # noqa: S603
+    if returncode != 0:
+        print(f"tajo sync: the run failed (exit code {returncode}); see its log above")
+    return returncode
+
+
+def sync_tags(
+    settings: TajoConfig, args: argparse.Namespace, now: datetime
+) -> dict[str, str]:
+    """The run tags of `tajo sync`: the windows to read, then the engine's switches.
+
+    Raises WindowError for a key that is not a window's start, or window
+    options given to a job without windows; Dagster itself would run a range
+    of bad keys without a word.
+    """
+    tags = _window_tags(job_partitions(settings), args, now)
+    if args.full_resync:
+        tags[FULL_RESYNC_TAG] = "true"
+    if args.force:
+        tags[FORCE_TAG] = "true"
+    return tags
+
+
+def _window_tags(
+    partitions: dg.TimeWindowPartitionsDefinition | None,
+    args: argparse.Namespace,
+    now: datetime,
+) -> dict[str, str]:
+    """The partition tags: the open window (at `now`) unless the args name others."""
+    if partitions is None:
+        if args.window or args.first or args.last:
+            raise WindowError(
+                "no audience query uses :last_sync or :window_end, so tajo_sync "
+                "has no windows; drop --window, --from and --to"
+            )
+        return {}
+    if args.window and (args.first or args.last):
+        raise WindowError("give either --window KEY or --from KEY --to KEY, not both")
+    if bool(args.first) != bool(args.last):
+        raise WindowError("a range needs both --from and --to (the same key for one)")
+
+    if args.first:
+        first = _window_key(partitions, args.first, "--from")
+        last = _window_key(partitions, args.last, "--to")
+        if partitions.less_than(last, first):
+            raise WindowError(
+                f"--from {first} comes after --to {last}; give the earlier first"
+            )
+        return {RANGE_START_TAG: first, RANGE_END_TAG: last}
+    if args.window:
+        return {PARTITION_TAG: _window_key(partitions, args.window, "--window")}
+    key = open_window_key(partitions, now)
+    if key is None:
+        raise WindowError(
+            "no window holds the present: connectors.snowflake.partition_start "
+            "is in the future; set it to a past date"
+        )
+    return {PARTITION_TAG: key}
+
+
+def _window_key(
+    partitions: dg.TimeWindowPartitionsDefinition, key: str, option: str
+) -> str:
+    """`key` if it is the start of a window; else WindowError naming the nearest."""
+    if partitions.has_partition_key(key):
+        return key
+    nearest = _nearest_keys(partitions, key)
+    hint = f"; try {' or '.join(nearest)}" if nearest else ""
+    raise WindowError(
+        f"{option} {key} is not the start of a window of {SYNC_JOB_NAME}{hint}. "
+        f"Windows follow connectors.snowflake.schedule ({partitions.cron_schedule}) "
+        f"in {partitions.timezone}, keyed {WINDOW_KEY_SHAPE}, from "
+        f"{partitions.get_first_partition_key()} to the open window "
+        f"{partitions.get_last_partition_key()}"
+    )
+
+
+def _nearest_keys(partitions: dg.TimeWindowPartitionsDefinition, key: str) -> list[str]:
+    """The windows that hold and follow the moment `key` spells, clamped to
+    the first and the open window; none when `key` spells no moment."""
+    try:
+        moment = datetime.strptime(key, PARTITION_FORMAT)
+    except ValueError:
+        return []
+    instant = moment.replace(tzinfo=ZoneInfo(partitions.timezone)).timestamp()
+    holding = partitions.get_partition_key_for_timestamp(instant)
+    following = partitions.get_partition_key_for_timestamp(
+        partitions.end_time_for_partition_key(holding).timestamp()
+    )
+    valid = [k for k in (holding, following) if partitions.has_partition_key(k)]
+    if valid:
+        return valid
+    first = partitions.get_first_partition_key()
+    before_first = partitions.start_time_for_partition_key(first).timestamp() > instant
+    return [first if before_first else partitions.get_last_partition_key()]
+
+
 def _run(args: argparse.Namespace) -> int:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
@@ -554,14 +715,22 @@ JOB_EXECUTE_SUPERSEDED = "ignore:Function `job_execute_command` is superseded"
 
 
 def _child_environment(sandbox: RunningSandbox, config: Path) -> dict[str, str]:
+    """The job's environment on the sandbox, with this venv's tools on PATH, so
+    `tajo sandbox run -- dagster dev` works without an activated venv."""
+    tools = str(Path(sys.executable).parent)
+    path = os.pathsep.join(filter(None, [tools, os.environ.get("PATH")]))
+    return _job_environment(os.environ | sandbox.environment(), config) | {"PATH": path}
+
+
+def _job_environment(base: Mapping[str, str], config: Path) -> dict[str, str]:
+    """`base` pointed at `config`, without Dagster's advice to use `dg`."""
     warnings = ",".join(
-        filter(None, [os.environ.get("PYTHONWARNINGS"), JOB_EXECUTE_SUPERSEDED])
+        filter(None, [base.get("PYTHONWARNINGS"), JOB_EXECUTE_SUPERSEDED])
     )
-    return (
-        os.environ
-        | sandbox.environment()
-        | {CONFIG_PATH_VAR: str(config.resolve()), "PYTHONWARNINGS": warnings}
-    )
+    return dict(base) | {
+        CONFIG_PATH_VAR: str(config.resolve()),
+        "PYTHONWARNINGS": warnings,
+    }
 
 
 def _install_instance_config(dagster_home: Path) -> None:

@@ -183,6 +183,19 @@ class Planner:
             },
         )
 
+    def mark_foreign_members(self, seqs: Sequence[int], list_id: int) -> None:
+        """Record that the contacts of plan rows `seqs` were in the list before
+        this project imported them: they are never removed."""
+        for start in range(0, len(seqs), REJECTION_ROWS_PER_STATEMENT):
+            chunk = seqs[start : start + REJECTION_ROWS_PER_STATEMENT]
+            rows = ", ".join(f"(:seq_{i})" for i in range(len(chunk)))
+            sql = render_sql(
+                "mark_foreign_members", fragments={"rows": rows}, **self._names()
+            )
+            bindings: dict[str, object] = {"list_id": list_id}
+            bindings |= {f"seq_{i}": seq for i, seq in enumerate(chunk)}
+            self.state.run(sql, bindings)
+
     def commit_removed(self, last_key: str, list_id: int) -> None:
         """Record that every leaving member up to `last_key` is out of the list."""
         self.state.run(
