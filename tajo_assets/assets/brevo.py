@@ -110,6 +110,10 @@ def build_contact_sync_asset(
             raise
         log.info(_summary(spec, report))
         metadata = _metadata(report)
+        if incremental:
+            # One run may cover a range of windows; each window's
+            # materialization carries the run's totals, not its own share.
+            metadata["windows_in_run"] = len(context.partition_keys)
         if not report.fully_acknowledged:
             raise dg.Failure(
                 f"Brevo did not report which rows of import process(es) "

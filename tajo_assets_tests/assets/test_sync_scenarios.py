@@ -27,6 +27,13 @@ def sync_counts(result: dg.ExecuteInProcessResult) -> dict[str, object]:
     return {key: value.value for key, value in event.metadata.items()}
 
 
+def sync_counts_of_range(result: dg.ExecuteInProcessResult) -> dict[str, object]:
+    """The sync's metadata in a run over several windows: the same on each."""
+    events = result.asset_materializations_for_node(SYNC)
+    assert events and all(e.metadata == events[0].metadata for e in events)
+    return {key: value.value for key, value in events[0].metadata.items()}
+
+
 def list_members(sandbox) -> set[str]:
     """The emails of the members of the sync's list."""
     [synced] = [
@@ -392,6 +399,7 @@ def test_a_backfill_of_three_windows_syncs_exactly_their_rows(
     }
     windows = {e.partition for e in result.asset_materializations_for_node(SYNC)}
     assert windows == {"2026-06-01-06:00", "2026-06-01-12:00", "2026-06-01-18:00"}
+    assert sync_counts_of_range(result)["windows_in_run"] == 3
 
 
 def window_query(table: str) -> str:
