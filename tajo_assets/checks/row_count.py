@@ -94,7 +94,8 @@ def minimum_rows(previous: int, max_drop: float) -> int:
 def _describe(
     current: int, previous: int, drop: float, max_drop: float, passed: bool
 ) -> str:
-    change = f"{current} rows against {previous} before ({drop:.0%} fewer)"
+    trend = f"{drop:.0%} fewer" if drop >= 0 else f"{-drop:.0%} more"
+    change = f"{current} rows against {previous} before ({trend})"
     if passed:
         return f"{change}; checks.max_row_count_drop allows {max_drop:.0%}"
     return (

@@ -28,3 +28,13 @@ def test_a_drop_of_exactly_the_allowed_share_passes_and_one_row_more_fails(
 
 def test_max_row_count_drop_of_one_never_fails():
     assert row_count_result(KEY, 0, 10, 1).passed
+
+
+def test_a_growing_table_is_described_as_more_rows_not_negative_fewer():
+    grown = row_count_result(KEY, 150, 100, 0.5)
+    shrunk = row_count_result(KEY, 80, 100, 0.5)
+
+    assert (
+        grown.passed and "150 rows against 100 before (50% more)" in grown.description
+    )
+    assert "80 rows against 100 before (20% fewer)" in shrunk.description
