@@ -24,15 +24,15 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 
 from tajo_assets.automation.jobs import FORCE_TAG, FULL_RESYNC_TAG, SYNC_JOB_NAME
 from tajo_assets.automation.partitions import (
-    PARTITION_FORMAT,
+    WINDOW_KEY_SHAPE,
     job_partitions,
     open_window_key,
+    window_key_problem,
 )
 from tajo_assets.config import (
     CONFIG_PATH_VAR,
@@ -60,7 +60,6 @@ READY_TIMEOUT_S = 120.0
 PARTITION_TAG = "dagster/partition"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
-WINDOW_KEY_SHAPE = "YYYY-MM-DD-HH:MM"
 STOP_TIMEOUT_S = 30.0
 
 
@@ -69,7 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(message)s")
     # A line per request (httpx) or per statement (the sandbox servers) would
     # drown the pipeline's own log.
+    # Dagster's instance storage (opened by the demo summary) logs its
+    # migrations through alembic.
     for noisy in (
+        "alembic",
         "httpx",
         "tajo_assets.sandbox.snowflake",
         "tajo_assets.sandbox.brevo",
@@ -453,8 +455,8 @@ def sync_tags(
     """The run tags of `tajo sync`: the windows to read, then the engine's switches.
 
     Raises WindowError for a key that is not a window's start, or window
-    options given to a job without windows; Dagster itself would run a range
-    of bad keys without a word.
+    options given to a job without windows, before any run starts: Dagster
+    takes any text in the range tags.
     """
     tags = _window_tags(job_partitions(settings), args, now)
     if args.full_resync:
@@ -505,37 +507,10 @@ def _window_key(
     partitions: dg.TimeWindowPartitionsDefinition, key: str, option: str
 ) -> str:
     """`key` if it is the start of a window; else WindowError naming the nearest."""
-    if partitions.has_partition_key(key):
-        return key
-    nearest = _nearest_keys(partitions, key)
-    hint = f"; try {' or '.join(nearest)}" if nearest else ""
-    raise WindowError(
-        f"{option} {key} is not the start of a window of {SYNC_JOB_NAME}{hint}. "
-        f"Windows follow connectors.snowflake.schedule ({partitions.cron_schedule}) "
-        f"in {partitions.timezone}, keyed {WINDOW_KEY_SHAPE}, from "
-        f"{partitions.get_first_partition_key()} to the open window "
-        f"{partitions.get_last_partition_key()}"
-    )
-
-
-def _nearest_keys(partitions: dg.TimeWindowPartitionsDefinition, key: str) -> list[str]:
-    """The windows that hold and follow the moment `key` spells, clamped to
-    the first and the open window; none when `key` spells no moment."""
-    try:
-        moment = datetime.strptime(key, PARTITION_FORMAT)
-    except ValueError:
-        return []
-    instant = moment.replace(tzinfo=ZoneInfo(partitions.timezone)).timestamp()
-    holding = partitions.get_partition_key_for_timestamp(instant)
-    following = partitions.get_partition_key_for_timestamp(
-        partitions.end_time_for_partition_key(holding).timestamp()
-    )
-    valid = [k for k in (holding, following) if partitions.has_partition_key(k)]
-    if valid:
-        return valid
-    first = partitions.get_first_partition_key()
-    before_first = partitions.start_time_for_partition_key(first).timestamp() > instant
-    return [first if before_first else partitions.get_last_partition_key()]
+    problem = window_key_problem(partitions, key)
+    if problem is not None:
+        raise WindowError(f"{option} {problem}")
+    return key
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -615,7 +590,7 @@ def _prepare(args: argparse.Namespace):
         log.warning(
             "--keep: the warehouse keeps its sync state but the sandbox Brevo "
             "starts empty, so the next sync sends only rows changed since then; "
-            "run the job with the tag tajo/full_resync=true to send every row"
+            "run `tajo sync --full-resync` to send every row"
         )
     _install_instance_config(home.dagster_home)
     return home

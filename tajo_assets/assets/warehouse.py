@@ -7,6 +7,7 @@ import dagster as dg
 
 from tajo_assets.assets.failures import configuration_errors_as_failures
 from tajo_assets.automation.jobs import FULL_RESYNC_TAG, tag_is_set
+from tajo_assets.automation.partitions import window_key_problem
 from tajo_assets.config import TajoConfig
 from tajo_assets.snowflake import SnowflakeSqlApiResource
 from tajo_assets.sync.state import SyncTables, WarehouseState
@@ -93,22 +94,9 @@ def _check_window_keys(
     context: dg.AssetExecutionContext,
     partitions_def: dg.TimeWindowPartitionsDefinition,
 ) -> None:
-    """Refuse a range whose ends are not window starts.
-
-    Dagster takes range tags as given: a mistyped key would silently read
-    the window that key falls in, or one that has not started.
-    """
+    """Refuse a range whose ends are not window starts (see window_key_problem)."""
     keys = context.partition_key_range
-    bad = [
-        key
-        for key in (keys.start, keys.end)
-        if not partitions_def.has_partition_key(key)
-    ]
-    if bad:
-        raise dg.Failure(
-            f"{', '.join(repr(key) for key in bad)} is not the start of a window; "
-            f"windows follow the schedule '{partitions_def.cron_schedule}' in "
-            f"{partitions_def.timezone}, keys look like "
-            f"'{partitions_def.get_first_partition_key()}'",
-            allow_retries=False,
-        )
+    problems = {window_key_problem(partitions_def, k) for k in (keys.start, keys.end)}
+    problems.discard(None)
+    if problems:
+        raise dg.Failure("; ".join(sorted(problems)), allow_retries=False)

@@ -92,3 +92,47 @@ def open_window_key(
     """The window that contains `now` (aware), if it is a partition."""
     key = partitions.get_partition_key_for_timestamp(now.timestamp())
     return key if partitions.has_partition_key(key) else None
+
+
+WINDOW_KEY_SHAPE = "YYYY-MM-DD-HH:MM"
+
+
+def window_key_problem(
+    partitions: dg.TimeWindowPartitionsDefinition, key: str
+) -> str | None:
+    """Why `key` is not the start of a window, naming the nearest; None if it is.
+
+    Dagster takes partition range tags as given, and a mistyped key would
+    read the window it falls in, or one that has not started.
+    """
+    if partitions.has_partition_key(key):
+        return None
+    nearest = _nearest_keys(partitions, key)
+    hint = f"; try {' or '.join(nearest)}" if nearest else ""
+    return (
+        f"{key} is not the start of a window of tajo_sync{hint}. Windows follow "
+        f"connectors.snowflake.schedule ({partitions.cron_schedule}) in "
+        f"{partitions.timezone}, keyed {WINDOW_KEY_SHAPE}, from "
+        f"{partitions.get_first_partition_key()} to the open window "
+        f"{partitions.get_last_partition_key()}"
+    )
+
+
+def _nearest_keys(partitions: dg.TimeWindowPartitionsDefinition, key: str) -> list[str]:
+    """The windows that hold and follow the moment `key` spells, clamped to
+    the first and the open window; none when `key` spells no moment."""
+    try:
+        moment = datetime.strptime(key, PARTITION_FORMAT)
+    except ValueError:
+        return []
+    instant = moment.replace(tzinfo=ZoneInfo(partitions.timezone)).timestamp()
+    holding = partitions.get_partition_key_for_timestamp(instant)
+    following = partitions.get_partition_key_for_timestamp(
+        partitions.end_time_for_partition_key(holding).timestamp()
+    )
+    valid = [k for k in (holding, following) if partitions.has_partition_key(k)]
+    if valid:
+        return valid
+    first = partitions.get_first_partition_key()
+    before_first = partitions.start_time_for_partition_key(first).timestamp() > instant
+    return [first if before_first else partitions.get_last_partition_key()]

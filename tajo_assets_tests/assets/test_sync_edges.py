@@ -136,8 +136,8 @@ def test_a_range_whose_ends_are_not_window_starts_is_refused(
 
     assert not result.success
     message = _failure_text(result)
-    assert "'2026-06-01-07:00' is not the start of a window" in message
-    assert "'0 */6 * * *'" in message
+    assert "2026-06-01-07:00 is not the start of a window of tajo_sync; " in message
+    assert "try 2026-06-01-06:00 or 2026-06-01-12:00" in message
     assert sandbox.brevo.contacts() == []
 
 
