@@ -122,13 +122,8 @@ def test_only_members_this_project_added_are_ever_removed(
 ):
     project = write_project(MAPPING, people.audience)
     assert project.run(instance).success
-    [synced] = [i for i in sandbox.brevo.lists() if i["contactIds"]]
     outsider = "added.by.hand@example.com"
-    _brevo_post(
-        sandbox,
-        "/contacts",
-        {"email": outsider, "listIds": [synced["id"]], "updateEnabled": True},
-    )
+    add_to_the_list_by_hand(sandbox, outsider)
 
     people.execute("UPDATE {table} SET IN_AUDIENCE = FALSE WHERE ID = 7")
     second = project.run(instance)
@@ -143,13 +138,8 @@ def test_a_member_added_by_hand_stays_after_passing_through_the_audience(
 ):
     project = write_project(MAPPING, people.audience)
     assert project.run(instance).success
-    [synced] = [i for i in sandbox.brevo.lists() if i["contactIds"]]
     vip = "vip.by.hand@example.com"
-    _brevo_post(
-        sandbox,
-        "/contacts",
-        {"email": vip, "listIds": [synced["id"]], "updateEnabled": True},
-    )
+    add_to_the_list_by_hand(sandbox, vip)
 
     # The member qualifies for the audience for one run, then drops out again.
     people.execute(
@@ -302,6 +292,13 @@ def _checks(max_row_count_drop: float, **more: object) -> str:
 def _failure_text(result: dg.ExecuteInProcessResult) -> str:
     failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     return "\n".join(e.step_failure_data.error.to_string() for e in failures)
+
+
+def add_to_the_list_by_hand(sandbox, address: str) -> None:
+    """What a marketer does in Brevo: a contact put in the synced list."""
+    [synced] = [i for i in sandbox.brevo.lists() if i["contactIds"]]
+    body = {"email": address, "listIds": [synced["id"]], "updateEnabled": True}
+    _brevo_post(sandbox, "/contacts", body)
 
 
 def _brevo_post(sandbox, path: str, body: dict) -> None:
