@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from tajo_assets.automation.partitions import window_key_problem
 from tajo_assets.cli import WindowError, _parser, sync_tags
 from tajo_assets.config import load_config
 from tajo_assets_tests.test_cli import REPO, tajo
@@ -154,3 +155,18 @@ def test_a_sync_under_sandbox_run_finds_the_venv_tools_and_records_its_window(
     # 1,500 contacts, a few with an invalid email.
     assert metadata["created"].value + metadata["rejected"].value == 1500
     assert metadata["created"].value > 1400
+
+
+@pytest.mark.parametrize("key", ["0001-01-01-00:00", "9999-12-31-23:00"])
+def test_a_window_key_far_outside_the_calendar_gets_the_same_clear_error(key):
+    partitions = dg.TimeWindowPartitionsDefinition(
+        cron_schedule="0 */6 * * *",
+        start="2026-01-01-00:00",
+        fmt="%Y-%m-%d-%H:%M",
+        timezone="UTC",
+        end_offset=1,
+    )
+
+    problem = window_key_problem(partitions, key)
+
+    assert problem.startswith(f"{key} is not the start of a window of tajo_sync. ")

@@ -235,7 +235,6 @@ def _metadata(report: ContactSyncReport) -> dict[str, object]:
         "rejected_before_sending": report.rejected_before_sending,
         "rejected_by_brevo": report.rejected_by_brevo,
         "members_leaving": leaving,
-        "already_members": report.already_members,
         "members_listed_before": listed,
         "pending_rows": report.pending_rows,
         "rejection_reasons": dg.MetadataValue.json(

@@ -105,8 +105,11 @@ def window_key_problem(
     Dagster takes partition range tags as given, and a mistyped key would
     read the window it falls in, or one that has not started.
     """
-    if partitions.has_partition_key(key):
-        return None
+    try:
+        if partitions.has_partition_key(key):
+            return None
+    except OverflowError:
+        pass  # a year like 9999 is past what the calendar can step through
     nearest = _nearest_keys(partitions, key)
     hint = f"; try {' or '.join(nearest)}" if nearest else ""
     return (
@@ -123,13 +126,14 @@ def _nearest_keys(partitions: dg.TimeWindowPartitionsDefinition, key: str) -> li
     the first and the open window; none when `key` spells no moment."""
     try:
         moment = datetime.strptime(key, PARTITION_FORMAT)
-    except ValueError:
+        instant = moment.replace(tzinfo=ZoneInfo(partitions.timezone)).timestamp()
+        holding = partitions.get_partition_key_for_timestamp(instant)
+        following = partitions.get_partition_key_for_timestamp(
+            partitions.end_time_for_partition_key(holding).timestamp()
+        )
+    except (ValueError, OverflowError):
+        # Not a moment, or one too far off for the calendar (0001, 9999).
         return []
-    instant = moment.replace(tzinfo=ZoneInfo(partitions.timezone)).timestamp()
-    holding = partitions.get_partition_key_for_timestamp(instant)
-    following = partitions.get_partition_key_for_timestamp(
-        partitions.end_time_for_partition_key(holding).timestamp()
-    )
     valid = [k for k in (holding, following) if partitions.has_partition_key(k)]
     if valid:
         return valid

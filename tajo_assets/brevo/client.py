@@ -268,11 +268,8 @@ class BrevoClient:
         )
         return _parse(ContactPage, data, action)
 
-    def iter_contacts(
-        self, page_size: int = CONTACT_PAGE_SIZE, *, list_id: int | None = None
-    ) -> Iterator[Contact]:
-        """Every contact (of list `list_id` if given), oldest first, reading
-        `page_size` (1 to 1000) per call.
+    def iter_contacts(self, page_size: int = CONTACT_PAGE_SIZE) -> Iterator[Contact]:
+        """Every contact, oldest first, reading `page_size` (1 to 1000) per call.
 
         Oldest-first paging means contacts created meanwhile land after the ones
         read, so none is skipped or repeated by the shift.
@@ -282,10 +279,7 @@ class BrevoClient:
                 f"page_size must be 1 to {CONTACT_PAGE_SIZE}, got {page_size}"
             )
         count = 0
-        filters = {"listIds": list_id} if list_id is not None else None
-        for contact in self._paginate(
-            "/contacts", "contacts", Contact, page_size, filters
-        ):
+        for contact in self._paginate("/contacts", "contacts", Contact, page_size):
             count += 1
             yield contact
         log.info("Brevo contacts read: %d", count)
@@ -506,7 +500,6 @@ class BrevoClient:
         key: str,
         model: type[Model],
         page_size: int = LIST_PAGE_SIZE,
-        filters: dict[str, Any] | None = None,
     ) -> Iterator[Model]:
         """Every item of an offset-paged route, oldest first.
 
@@ -517,7 +510,6 @@ class BrevoClient:
         offset, previous_ids = 0, None
         for _ in range(MAX_PAGES):
             params = {"limit": page_size, "offset": offset, "sort": "asc"}
-            params |= filters or {}
             data = self._call("GET", route, params=params, action=action)
             items = _parse_items(model, data, key, action, required=False)
             ids = [getattr(item, "id", None) for item in items]

@@ -24,7 +24,7 @@ from tajo_assets.brevo import (
 )
 from tajo_assets.config import SyncSpec
 from tajo_assets.snowflake import Column, SqlApiClient
-from tajo_assets.sync.keys import list_change_arguments, mask_key, normalize_key
+from tajo_assets.sync.keys import list_change_arguments, mask_key
 from tajo_assets.sync.mapping import (
     MappingError,
     Rejection,
@@ -68,8 +68,6 @@ class ContactSyncReport:
     rejected_by_brevo: int = 0
     removed: int = 0
     already_out_of_list: int = 0
-    # Rows added to the list that were members already, put there by others.
-    already_members: int = 0
     # Rows of an incremental audience left for the next run to send again.
     pending_rows: int = 0
     import_process_ids: list[int] = field(default_factory=list)
@@ -205,12 +203,9 @@ def _sync(
     last_acknowledged, unsettled = 0, 0
     if plan.to_send:
         report.attributes_created = _ensure_attributes(brevo, mapping)
-        elsewhere = _members_added_elsewhere(
-            brevo, destination, plan, spec.mapping.identifier_target
-        )
         try:
             last_acknowledged, unsettled = _send_changes(
-                spec, planner, brevo, options, report, elsewhere
+                spec, planner, brevo, options, report
             )
         except BaseException:
             if run.incremental:
@@ -263,7 +258,6 @@ def _send_changes(
     brevo: BrevoClient,
     options: ContactSyncOptions,
     report: ContactSyncReport,
-    elsewhere: frozenset[str],
 ) -> tuple[int, int]:
     """Import the changed rows and commit what Brevo acknowledged.
 
@@ -281,8 +275,6 @@ def _send_changes(
     positions = {column.name.upper(): i for i, column in enumerate(result.columns)}
     seq_at, action_at = positions["TAJO_SEQ"], positions["TAJO_ACTION"]
     kind = spec.mapping.identifier_target
-    key_at = positions[KEY_COLUMN]
-    foreign: list[int] = []
     rejections: list[RowRejection] = []
     pending: deque[tuple[int, str]] = deque()
     last_read = [0]
@@ -300,8 +292,6 @@ def _send_changes(
                         RowRejection(seq, contact.key, action, contact.reason, False)
                     )
                 else:
-                    if action != "update" and row[key_at] in elsewhere:
-                        foreign.append(seq)
                     pending.append((seq, action))
                     yield contact
 
@@ -329,9 +319,6 @@ def _send_changes(
     planner.record_rejections(rejections)
     if confirmed_upto:
         planner.commit_sent(1, confirmed_upto, report.list_id)
-        settled = [seq for seq in foreign if seq <= confirmed_upto]
-        planner.mark_foreign_members(settled, report.list_id)
-        report.already_members = len(settled)
     return confirmed_upto, unsettled
 
 
@@ -474,36 +461,6 @@ def _destination_list(brevo: BrevoClient, spec: SyncSpec) -> ContactList:
     if spec.list_id is not None:
         return brevo.get_list(spec.list_id)
     return brevo.find_or_create_list(spec.list_name, spec.folder_name)
-
-
-def _members_added_elsewhere(
-    brevo: BrevoClient, destination: ContactList, plan: PlanSummary, kind: str
-) -> frozenset[str]:
-    """Keys of the list's members, when some were not put there by this project.
-
-    A row this run adds to the list (create, relist) whose contact is already
-    a member must not become "added by this project", or a later run would
-    remove a member someone else put there. The members are read (one page of
-    1,000 per request) only when the list holds more than the state says this
-    project added, and only when the run adds anyone.
-    """
-    members = destination.unique_subscribers or destination.total_subscribers or 0
-    if not (plan.creates or plan.relists) or members <= plan.listed_before:
-        return frozenset()
-    keys = set()
-    for contact in brevo.iter_contacts(list_id=destination.id):
-        raw = contact.email if kind == "email" else contact.attributes.get(kind.upper())
-        key = normalize_key(kind, raw)
-        if key:
-            keys.add(key)
-    log.info(
-        "Brevo list %d has %d members, %d more than this sync added; members it "
-        "did not add are never removed",
-        destination.id,
-        members,
-        members - plan.listed_before,
-    )
-    return frozenset(keys)
 
 
 def _ensure_attributes(brevo: BrevoClient, mapping: ResolvedMapping) -> list[str]:

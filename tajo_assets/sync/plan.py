@@ -98,8 +98,8 @@ class Planner:
         key_column = quote_identifier(names[identifier_column.upper()])
         pending = ""
         if incremental:
-            self._prepare_pending(columns, definition)
-            pending = _pending_union(self.tables, kind, key_column)
+            kept = self._prepare_pending(columns, definition)
+            pending = _pending_union(self.tables, kind, key_column, columns, kept)
         by_name = {column.name.upper(): column for column in columns}
         fragments = {
             "key": key_sql(kind, key_column),
@@ -117,28 +117,25 @@ class Planner:
         values = [int(value or 0) for value in next(iter(result.rows()))]
         return PlanSummary(*values)
 
-    def _prepare_pending(self, columns: Sequence[Column], definition: str) -> None:
-        """Make sure the pending rows may join this snapshot's rows.
+    def _prepare_pending(self, columns: Sequence[Column], definition: str) -> set[str]:
+        """The columns of the pending rows, which join this snapshot's by name.
 
         They are dropped when the definition changed since the last
-        acknowledged run (the audience then reads every row again, and a row
-        the new query leaves out must not be sent) or when their columns
-        differ from the snapshot's (a changed `SELECT *`).
+        acknowledged run: the audience then reads every row again, and a row
+        the new query leaves out must not be sent. A `SELECT *` whose source
+        gained or lost a column keeps them (see `_pending_union`).
         """
         self.state.run(render_sql("create_pending", **self._names()))
         kept = self.state.run(render_sql("describe_pending", **self._names()))
-        same_columns = [c.name for c in kept.columns] == [c.name for c in columns]
-        acknowledged = self.state.acknowledged_definition()
-        if same_columns and acknowledged in (None, definition):
-            return
+        if self.state.acknowledged_definition() in (None, definition):
+            return {column.name for column in kept.columns}
         log.info(
-            "sync %s: %s; rows left pending by earlier runs are dropped",
+            "sync %s: the query or its mapping changed; rows left pending by "
+            "earlier runs are dropped",
             self.tables.sync_name,
-            "the query or its mapping changed"
-            if same_columns
-            else "the audience's columns changed",
         )
         self.state.run(render_sql("reset_pending", **self._names()))
+        return {column.name for column in columns}
 
     def record_invalid_rows(self) -> None:
         """Log the rows the plan refused (empty or repeated keys) as rejections."""
@@ -182,19 +179,6 @@ class Planner:
                 "now_utc": utc_now(),
             },
         )
-
-    def mark_foreign_members(self, seqs: Sequence[int], list_id: int) -> None:
-        """Record that the contacts of plan rows `seqs` were in the list before
-        this project imported them: they are never removed."""
-        for start in range(0, len(seqs), REJECTION_ROWS_PER_STATEMENT):
-            chunk = seqs[start : start + REJECTION_ROWS_PER_STATEMENT]
-            rows = ", ".join(f"(:seq_{i})" for i in range(len(chunk)))
-            sql = render_sql(
-                "mark_foreign_members", fragments={"rows": rows}, **self._names()
-            )
-            bindings: dict[str, object] = {"list_id": list_id}
-            bindings |= {f"seq_{i}": seq for i, seq in enumerate(chunk)}
-            self.state.run(sql, bindings)
 
     def commit_removed(self, last_key: str, list_id: int) -> None:
         """Record that every leaving member up to `last_key` is out of the list."""
@@ -252,13 +236,27 @@ def _as_sent(column: Column) -> str:
     return quoted
 
 
-def _pending_union(tables: SyncTables, kind: str, key_column: str) -> str:
-    """Pending rows whose key the new snapshot does not carry again."""
-    keys = {
+def _pending_union(
+    tables: SyncTables,
+    kind: str,
+    key_column: str,
+    columns: Sequence[Column],
+    kept: set[str],
+) -> str:
+    """Pending rows whose key the new snapshot does not carry again, with the
+    snapshot's columns in its order (NULL for one the pending rows lack)."""
+    selected = ", ".join(
+        f"pending.{quote_identifier(c.name)}"
+        if c.name in kept
+        else f"NULL AS {quote_identifier(c.name)}"
+        for c in columns
+    )
+    fragments = {
         "fresh_key": key_sql(kind, f"fresh.{key_column}"),
         "pending_key": key_sql(kind, f"pending.{key_column}"),
+        "pending_columns": selected,
     }
-    return render_sql("pending_union", fragments=keys, **tables.names())
+    return render_sql("pending_union", fragments=fragments, **tables.names())
 
 
 def _insert_rejections(

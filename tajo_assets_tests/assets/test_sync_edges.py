@@ -83,6 +83,26 @@ def test_a_select_star_audience_whose_source_gains_a_column_keeps_running(
     assert sandbox.brevo.contact("late@example.com") is not None
 
 
+def test_rows_of_a_failed_window_survive_a_column_added_to_the_table(
+    write_project, changes, sandbox, instance
+):
+    query = (
+        f"SELECT * FROM {changes.table}\n"  # noqa: S608
+        "WHERE changed_at >= :last_sync AND changed_at < :window_end\n"
+    )
+    project = write_project(WINDOW_MAPPING, query)
+    sandbox.brevo.faults.fail_imports(times=1)
+    failed = project.run(instance, partition_range=CHANGED_WINDOW)
+
+    changes.execute("ALTER TABLE {table} ADD COLUMN NOTE VARCHAR")
+    later = project.run(instance, partition_range=LATER_WINDOW)
+
+    assert not failed.success and later.success, _failure_text(later)
+    assert {c["email"] for c in sandbox.brevo.contacts()} == {
+        email(i) for i in range(1, 31)
+    }
+
+
 def test_a_timestamp_that_moves_within_its_day_sends_nothing(
     write_project, sandbox_env, sandbox, instance
 ):

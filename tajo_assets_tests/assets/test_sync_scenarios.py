@@ -133,29 +133,6 @@ def test_only_members_this_project_added_are_ever_removed(
     assert list_members(sandbox) == (everyone() - {email(7)}) | {outsider}
 
 
-def test_a_member_added_by_hand_stays_after_passing_through_the_audience(
-    write_project, people, sandbox, instance
-):
-    project = write_project(MAPPING, people.audience)
-    assert project.run(instance).success
-    vip = "vip.by.hand@example.com"
-    add_to_the_list_by_hand(sandbox, vip)
-
-    # The member qualifies for the audience for one run, then drops out again.
-    people.execute(
-        "INSERT INTO {table} VALUES (999, :vip, 'Vip', 1, NULL, TRUE)", {"vip": vip}
-    )
-    entered = project.run(instance)
-    people.execute("UPDATE {table} SET IN_AUDIENCE = FALSE WHERE ID = 999")
-    left = project.run(instance)
-
-    assert entered.success and left.success
-    assert sync_counts(entered)["already_members"] == 1
-    assert sandbox.brevo.contact(vip)["attributes"]["FIRSTNAME"] == "Vip"
-    assert sync_counts(left)["removed"] == 0
-    assert list_members(sandbox) == everyone() | {vip}
-
-
 def test_an_audience_that_suddenly_returns_no_rows_stops_and_removes_nobody(
     write_project, people, sandbox, instance
 ):

@@ -30,13 +30,7 @@ ON state.KEY = acknowledged.KEY
 WHEN MATCHED AND acknowledged.REASON IS NULL THEN UPDATE SET
     FINGERPRINT = acknowledged.FINGERPRINT,
     SYNCED_AT_UTC = acknowledged.NOW_UTC,
-    -- A member someone else put in this list stays theirs.
-    LISTED = NOT (
-        COALESCE(state.FOREIGN_MEMBER, FALSE) AND state.LIST_ID = acknowledged.LIST_ID
-    ),
-    FOREIGN_MEMBER = (
-        COALESCE(state.FOREIGN_MEMBER, FALSE) AND state.LIST_ID = acknowledged.LIST_ID
-    ),
+    LISTED = TRUE,
     LIST_ID = acknowledged.LIST_ID,
     LAST_ERROR = NULL,
     LAST_ERROR_AT_UTC = NULL

@@ -24,10 +24,7 @@ SELECT
         WHEN counted.TAJO_COPIES > 1 THEN 'duplicate'
         WHEN state.KEY IS NULL OR state.FINGERPRINT IS NULL THEN 'create'
         WHEN :full_resync OR state.FINGERPRINT <> counted.TAJO_FINGERPRINT THEN 'update'
-        WHEN NOT (
-            (state.LISTED OR COALESCE(state.FOREIGN_MEMBER, FALSE))
-            AND state.LIST_ID = :list_id
-        ) THEN 'relist'
+        WHEN NOT (state.LISTED AND state.LIST_ID = :list_id) THEN 'relist'
         ELSE 'unchanged'
     END AS TAJO_ACTION,
     COALESCE(state.LAST_ERROR IS NOT NULL, FALSE) AS TAJO_RETRY

@@ -17,14 +17,12 @@ CREATE TABLE IF NOT EXISTS {state_schema}.TAJO_REJECTIONS (
     REJECTED_AT_UTC TIMESTAMP_NTZ NOT NULL
 );
 -- One row per key Brevo acknowledged (or rejected): the fingerprint of the values
--- it holds, and whether this project put the contact in the sync's list (LISTED)
--- or found it there already, put by someone else (FOREIGN_MEMBER, never removed).
+-- it holds, and whether this project put the contact in the sync's list.
 CREATE TABLE IF NOT EXISTS {state_table} (
     KEY VARCHAR NOT NULL,
     FINGERPRINT VARCHAR,
     SYNCED_AT_UTC TIMESTAMP_NTZ,
     LISTED BOOLEAN NOT NULL,
-    FOREIGN_MEMBER BOOLEAN,
     LIST_ID NUMBER,
     LAST_ERROR VARCHAR,
     LAST_ERROR_AT_UTC TIMESTAMP_NTZ

@@ -1,5 +1,7 @@
+-- Rows earlier runs left unacknowledged, by column name: a column the snapshot
+-- gained since is NULL for them.
 UNION ALL
-SELECT * FROM {pending_table} AS pending
+SELECT {pending_columns} FROM {pending_table} AS pending
 WHERE NOT EXISTS (
     SELECT 1 FROM {snapshot_table} AS fresh WHERE {fresh_key} = {pending_key}
 )

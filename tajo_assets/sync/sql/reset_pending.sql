@@ -1,5 +1,4 @@
--- Empty the pending rows and give them the snapshot's columns: after the query or
--- its mapping changed (the widened window reads every row again anyway) or when
--- the snapshot's columns no longer match the rows kept.
+-- Empty the pending rows and give them the snapshot's columns, after the query or
+-- its mapping changed: the widened window reads every row again anyway.
 CREATE OR REPLACE TRANSIENT TABLE {pending_table} AS
 SELECT * FROM {snapshot_table} WHERE FALSE
