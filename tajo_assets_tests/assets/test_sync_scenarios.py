@@ -376,9 +376,10 @@ def test_a_backfill_of_three_windows_syncs_exactly_their_rows(
     assert sync_counts_of_range(result)["windows_in_run"] == 3
 
 
-def window_query(table: str) -> str:
+def window_query(table: str, columns: str = "email, first_name") -> str:
+    """An audience of the rows of `table` changed in the run's window."""
     return (
-        f"SELECT email, first_name FROM {table}\n"  # noqa: S608
+        f"SELECT {columns} FROM {table}\n"  # noqa: S608
         "WHERE changed_at >= :last_sync AND changed_at < :window_end\n"
     )
 
