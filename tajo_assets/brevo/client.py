@@ -18,6 +18,8 @@ import pydantic
 
 from tajo_assets.brevo.errors import (
     BrevoConfigurationError,
+    BrevoError,
+    BrevoNotFoundError,
     BrevoProcessError,
     BrevoProcessTimeoutError,
     BrevoRequestError,
@@ -29,6 +31,7 @@ from tajo_assets.brevo.models import (
     Contact,
     ContactList,
     ContactPage,
+    ContactRefusal,
     Folder,
     ImportResult,
     ListChangeResult,
@@ -52,6 +55,10 @@ LIST_PAGE_SIZE = 50
 CONTACT_PAGE_SIZE = 1000
 # Brevo's maximum of identifiers per list add or remove call.
 LIST_CHANGE_BATCH = 150
+# Contacts per `POST /contacts/batch` call. Brevo documents no maximum; 100
+# keeps a refused batch cheap to split and a call well under any body limit.
+CONTACT_BATCH = 100
+_UNKNOWN_INDEXES = re.compile(r"indexes?\s+([\d,\s]+)", re.IGNORECASE)
 # A last guard for paging: 10,000 pages of 50 lists is far beyond any account.
 MAX_PAGES = 10_000
 
@@ -245,13 +252,32 @@ class BrevoClient:
         Names match exactly. Raises `BrevoConfigurationError` when two folders,
         or two lists of the folder, share the name, since either could be meant.
         """
+        found = self.find_lists([name], folder_name, create=True)[name]
+        assert found is not None
+        return found
+
+    def find_lists(
+        self, names: Sequence[str], folder_name: str, *, create: bool
+    ) -> dict[str, ContactList | None]:
+        """The lists called `names` in the folder `folder_name`, by name.
+
+        With `create`, missing ones (and the folder) are made; without, they
+        map to None and nothing is written. Reads the folders and lists once,
+        whatever the number of names; ambiguous names raise as in
+        `find_or_create_list`.
+        """
         folder = _one_named(self.get_folders(), folder_name, "folders")
+        if folder is None and not create:
+            return dict.fromkeys(names)
         folder_id = folder.id if folder else self.create_folder(folder_name)
         in_folder = [lst for lst in self.get_lists() if lst.folder_id == folder_id]
-        found = _one_named(in_folder, name, f"lists in folder {folder_id}")
-        if found:
-            return found
-        return self.get_list(self.create_list(name, folder_id))
+        found: dict[str, ContactList | None] = {}
+        for name in names:
+            match = _one_named(in_folder, name, f"lists in folder {folder_id}")
+            if match is None and create:
+                match = self.get_list(self.create_list(name, folder_id))
+            found[name] = match
+        return found
 
     # Contacts
 
@@ -404,6 +430,80 @@ class BrevoClient:
             _rejections_summary(result),
         )
         return result
+
+    def update_contacts(
+        self, contacts: Sequence[Mapping[str, Any]]
+    ) -> list[ContactRefusal]:
+        """Update existing contacts with `POST /contacts/batch`; create none.
+
+        Each item names its contact by exactly one of `email`, `sms` or `id`
+        and carries `attributes`. Brevo applies a batch all or nothing: an
+        unknown contact fails it with 404 naming the indexes, a bad value with
+        400 naming nothing. The batch is then sent again without the named
+        items, or split in halves until the bad item stands alone, so only the
+        items Brevo refuses are returned (by their index in `contacts`), with
+        Brevo's code and message. Updates are idempotent, so calls are retried
+        after 5xx and timeouts.
+        """
+        refused: list[ContactRefusal] = []
+        waiting = [list(range(len(contacts)))]
+        while waiting:
+            part = waiting.pop()
+            for start in range(0, len(part), CONTACT_BATCH):
+                chunk = part[start : start + CONTACT_BATCH]
+                waiting += self._update_batch(contacts, chunk, refused)
+        refused.sort(key=lambda refusal: refusal.index)
+        return refused
+
+    def update_contact(
+        self, identifier: str, identifier_type: str, attributes: Mapping[str, Any]
+    ) -> ContactRefusal | None:
+        """Update one existing contact (`PUT /contacts/{identifier}`); create none.
+
+        Returns Brevo's refusal (index 0) when the contact is unknown or a
+        value is refused, None when Brevo applied the update.
+        """
+        action = "update a contact"
+        try:
+            self._call(
+                "PUT",
+                "/contacts/{identifier}",
+                path_params={"identifier": identifier},
+                params={"identifierType": identifier_type},
+                body={"attributes": dict(attributes)},
+                action=action,
+            )
+        except (BrevoNotFoundError, BrevoRequestError) as error:
+            return ContactRefusal(0, error.code or "", error.message or str(error))
+        return None
+
+    def _update_batch(
+        self,
+        contacts: Sequence[Mapping[str, Any]],
+        part: list[int],
+        refused: list[ContactRefusal],
+    ) -> list[list[int]]:
+        """Send one batch; return the parts still to send after a refusal."""
+        started = self._pacer.clock()
+        try:
+            self._call(
+                "POST",
+                "/contacts/batch",
+                body={"contacts": [contacts[i] for i in part]},
+                action="update contacts",
+                not_found=NotFound(
+                    "Brevo has no contact for some items of the batch",
+                    "those contacts are reported as rejected",
+                ),
+            )
+        except (BrevoNotFoundError, BrevoRequestError) as error:
+            return _isolate_refusals(part, error, refused)
+        log.info(
+            "Brevo contacts updated: %d in one batch, %.2f s",
+            len(part),
+            self._pacer.clock() - started,
+        )
+        return []
 
     def add_contacts_to_list(
         self,
@@ -693,6 +793,40 @@ def _nothing_applied(error: BrevoRequestError) -> bool:
     sendinblue/APIv3-php-library#134): every identifier then failed.
     """
     return error.status == 400 and "does not exist" in (error.message or "").lower()
+
+
+def _isolate_refusals(
+    part: list[int], error: BrevoNotFoundError | BrevoRequestError, refused: list
+) -> list[list[int]]:
+    """What to send again after Brevo refused the batch `part` as a whole.
+
+    A 404 names the unknown contacts by their 0-based index in the batch
+    (reference section 7, row 1): those are refused and the rest is sent
+    again. Any other refusal names no item, so the batch is halved until the
+    item at fault stands alone.
+    """
+    if error.status not in (400, 404, 422):
+        raise error
+    code, message = error.code or "", error.message or str(error)
+    named = _named_indexes(error, len(part)) if error.status == 404 else None
+    if named:
+        refused += [ContactRefusal(part[i], code, message) for i in sorted(named)]
+        rest = [index for i, index in enumerate(part) if i not in named]
+        return [rest] if rest else []
+    if len(part) == 1:
+        refused.append(ContactRefusal(part[0], code, message))
+        return []
+    middle = len(part) // 2
+    return [part[middle:], part[:middle]]
+
+
+def _named_indexes(error: BrevoError, size: int) -> set[int] | None:
+    """The batch indexes a 404 "No contact found for indexes 3,4" names."""
+    found = _UNKNOWN_INDEXES.search(error.message or "")
+    if found is None:
+        return None
+    indexes = {int(n) for n in re.findall(r"\d+", found.group(1))}
+    return indexes if indexes and all(0 <= i < size for i in indexes) else None
 
 
 def _rejections_summary(result: ImportResult) -> str:

@@ -122,6 +122,16 @@ class ImportResult:
 
 
 @dataclass(frozen=True)
+class ContactRefusal:
+    """A contact of a batch Brevo refused: its index in the batch sent, and
+    Brevo's error code and message."""
+
+    index: int
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
 class ListChangeResult:
     """The contacts a list change applied to (`success`) and those it did not.
 
