@@ -16,9 +16,15 @@ from tajo_assets.config.mapping import AttributeMapping, FieldMapping
 from tajo_assets.config.section import Section
 from tajo_assets.snowflake.bindings import placeholder_names
 
+SEGMENT_PLACEHOLDER = "{segment}"
+# More distinct values than this in a segment column is taken for a wrong column
+# rather than for that many Brevo lists.
+MAX_SEGMENT_LISTS = 100
+
 
 class ListDestination(Section):
-    """The Brevo list a sync fills: an existing list id, or a list by name."""
+    """The Brevo list a sync fills: an existing list id, a list by name, or one
+    list per value of a segment column (lists named from a template)."""
 
     list_id: PositiveNumber | None = Field(
         None, description="the positive id of an existing Brevo list"
@@ -28,6 +34,11 @@ class ListDestination(Section):
     )
     folder_name: Text = Field(
         "Tajo", description="folder of a list created from list_name"
+    )
+    segment_column: Text | None = Field(
+        None,
+        description="a query column whose values each get a Brevo list, named by "
+        "list_name with {segment} standing for the value",
     )
     attribute_mapping: AttributeMapping | None = Field(
         None, description="column -> attribute; replaces field_mapping for this sync"
@@ -47,11 +58,51 @@ class ListDestination(Section):
             raise problems_found(
                 [(("folder_name",), "applies only with list_name; remove it")]
             )
+        if self.segment_column is not None:
+            self._check_segment_lists()
         return self
+
+    def _check_segment_lists(self) -> None:
+        if self.list_name is None:
+            raise problems_found(
+                [
+                    (
+                        ("segment_column",),
+                        "needs list_name to name each segment's list, e.g. "
+                        "list_name: 'Segment {segment}'; a list_id names one list",
+                    )
+                ]
+            )
+        if self.list_name.count(SEGMENT_PLACEHOLDER) != 1:
+            raise problems_found(
+                [
+                    (
+                        ("list_name",),
+                        f"got '{self.list_name}'; with segment_column it must contain "
+                        f"{SEGMENT_PLACEHOLDER} exactly once, where each segment's "
+                        "value goes, e.g. 'Segment {segment}'",
+                    )
+                ]
+            )
 
 
 class SyncType(StrEnum):
     REVERSE_ETL = "reverse-etl"
+
+
+class SyncMode(StrEnum):
+    """How a sync writes contacts, and whether it removes list members.
+
+    upsert creates and updates contacts and adds them to the list; update only
+    changes contacts Brevo already has; insert only creates contacts (existing
+    ones keep their values); mirror upserts and also removes from the list the
+    members this project added who left the audience.
+    """
+
+    UPSERT = "upsert"
+    UPDATE = "update"
+    INSERT = "insert"
+    MIRROR = "mirror"
 
 
 class SyncConfig(Section):
@@ -63,6 +114,12 @@ class SyncConfig(Section):
     )
     destination: ListDestination = Field(
         description="the Brevo list to fill: list_id: <id> or list_name: <name>"
+    )
+    mode: SyncMode = Field(
+        SyncMode.UPSERT,
+        description="upsert (create and update), update (existing contacts only), "
+        "insert (new contacts only) or mirror (upsert, and remove members who "
+        "leave the audience from the list)",
     )
 
     @property
@@ -86,6 +143,17 @@ class SyncSpec:
     list_name: str | None
     folder_name: str | None
     mapping: FieldMapping
+    mode: SyncMode = SyncMode.UPSERT
+    segment_column: str | None = None
+
+    @property
+    def list_label(self) -> str:
+        """The destination as a person would name it, for messages."""
+        if self.segment_column is not None:
+            return f"the lists '{self.list_name}' per {self.segment_column}"
+        if self.list_id is not None:
+            return f"list {self.list_id}"
+        return f"list '{self.list_name}'"
 
 
 def resolve_sync(
@@ -105,6 +173,8 @@ def resolve_sync(
         list_name=destination.list_name,
         folder_name=destination.folder_name if destination.list_name else None,
         mapping=sync_mapping(field_mapping, destination.attribute_mapping),
+        mode=sync.mode,
+        segment_column=destination.segment_column,
     )
 
 
@@ -155,7 +225,18 @@ def sync_problems(
                 )
             )
         problems += _override_problems(field_mapping, sync, at)
+        sql = queries.get(query_name, sync.query)
+        if sync.mode == SyncMode.MIRROR and placeholder_names(sql) & AUDIENCE_BINDINGS:
+            problems.append(((*at, "mode"), _incremental_mirror(query_name)))
     return problems
+
+
+def _incremental_mirror(query_name: str) -> str:
+    return (
+        f"got 'mirror', but query '{query_name}' reads a time window (it uses "
+        ":last_sync or :window_end), and a window does not say who left the "
+        "audience; use mode: upsert, or make the query return the whole audience"
+    )
 
 
 def placeholder_problems(

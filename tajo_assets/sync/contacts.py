@@ -1,37 +1,43 @@
-"""Push an audience into Brevo contacts and mirror it in a contact list.
+"""Push an audience into Brevo contacts and keep its list membership exact.
 
-The orchestrator reads as its steps: plan in the warehouse what changed, stop if
-the list would shrink beyond the guard, make sure the attributes exist, stream the
-changed rows into import bodies, follow the import processes, commit to the state
-what Brevo acknowledged, then remove the members who left. Rows move partition by
-partition; no step holds the audience.
+The orchestrator reads as its steps: find the destination lists, plan in the
+warehouse what changed, stop if a mirrored list would shrink beyond the guard
+(or stop there for a dry run), take members out of the lists they must leave,
+make sure the attributes exist, stream the changed rows to Brevo (import bodies
+for upsert, insert and mirror; batch updates for update), commit to the state
+what Brevo acknowledged. Rows move partition by partition; no step holds the
+audience.
 """
 
+import dataclasses
+import itertools
 import logging
 import time
 from array import array
 from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from tajo_assets.brevo import (
     DEFAULT_MAX_BODY_BYTES,
     BrevoClient,
     BrevoNotFoundError,
-    ContactList,
     split_import_bodies,
 )
 from tajo_assets.config import SyncSpec
+from tajo_assets.config.syncs import SyncMode
 from tajo_assets.snowflake import Column, SqlApiClient
-from tajo_assets.sync.keys import list_change_arguments, mask_key
+from tajo_assets.sync.keys import list_change_arguments, mask_key, update_item
+from tajo_assets.sync.lists import Destination, resolve_destination
 from tajo_assets.sync.mapping import (
     MappingError,
     Rejection,
     ResolvedMapping,
     resolve_mapping,
 )
-from tajo_assets.sync.plan import Planner, PlanSummary, RowRejection
+from tajo_assets.sync.plan import Planner, PlanSummary, Removals, RowRejection
 from tajo_assets.sync.state import SyncTables, WarehouseState
 
 log = logging.getLogger("tajo_assets.sync")
@@ -42,6 +48,10 @@ DEFAULT_MAX_LIST_SHRINK = 0.2
 KEY_COLUMN = "TAJO_KEY"
 RESERVED_PREFIX = "TAJO_"
 _ACTIONS = ("create", "update", "relist")
+DRY_RUN_SAMPLE_SIZE = 10
+# Rows per round of batch updates (see BrevoClient.update_contacts).
+UPDATE_BATCH = 100
+_KEY_ATTRIBUTE = {"ext_id": "EXT_ID", "sms": "SMS"}
 
 
 class AudienceShrinkError(Exception):
@@ -60,7 +70,14 @@ class ContactSyncReport:
     """What one sync did, in numbers that become Dagster metadata."""
 
     list_id: int = 0
+    # Every list of the run by id (several for a segment sync), and the lists a
+    # dry run found missing.
+    list_names: dict[int, str] = field(default_factory=dict)
+    lists_missing: list[str] = field(default_factory=list)
     plan: PlanSummary | None = None
+    dry_run: bool = False
+    # A dry run's sample of rows to send: masked key, action, list, attributes.
+    plan_sample: list[dict[str, Any]] = field(default_factory=list)
     rows_read: int = 0
     contacts_sent: int = 0
     rejected_by_action: Counter = field(default_factory=Counter)
@@ -80,6 +97,9 @@ class ContactSyncReport:
     brevo_bytes_sent: int = 0
     rejection_reasons: Counter = field(default_factory=Counter)
     rejection_sample: list[Rejection] = field(default_factory=list)
+    contacts_updated: int = 0
+    list_adds: int = 0
+    last_seq_read: int = 0
     duration_s: float = 0.0
 
     @property
@@ -126,6 +146,7 @@ class SyncRun:
     incremental: bool
     full_resync: bool = False
     force: bool = False
+    dry_run: bool = False
 
 
 @dataclass
@@ -150,14 +171,18 @@ def sync_contacts(
     """Send what changed in the audience to Brevo and commit what it acknowledged.
 
     Raises MappingError before anything is sent when the mapping does not fit
-    the snapshot's columns, and AudienceShrinkError when the list would shrink
-    beyond the guard. Returns normally when every import process completed;
-    rows Brevo refused are counted as rejected and stay unsynced, so the next
-    run tries them again; an import whose rejections Brevo did not report is
-    listed in `unconfirmed_imports` and nothing from it on is committed.
+    the snapshot's columns, and AudienceShrinkError when a mirrored list would
+    shrink beyond the guard. Returns normally when every row's outcome is
+    known; rows Brevo refused are counted as rejected and stay unsynced, so the
+    next run tries them again; an import whose rejections Brevo did not report
+    is listed in `unconfirmed_imports` and nothing from it on is committed. A
+    dry run plans into a table of its own and writes nothing to Brevo or to
+    the sync state.
     """
     started = time.monotonic()
-    report = ContactSyncReport()
+    report = ContactSyncReport(dry_run=run.dry_run)
+    if run.dry_run:
+        tables = dataclasses.replace(tables, plan_name="DRY_RUN_PLAN")
     state = WarehouseState(snowflake, tables)
     planner = Planner(state, run.run_id)
     try:
@@ -182,24 +207,31 @@ def _sync(
     _refuse_reserved_columns(spec, columns)
     source = f"query {spec.query_name}"
     mapping = resolve_mapping(spec.mapping, columns, source, options.timezone)
-    destination = _destination_list(brevo, spec)
-    report.list_id = destination.id
-    report.plan = plan = planner.build(
+    destination = resolve_destination(
+        spec,
+        brevo,
+        planner,
         columns,
-        (spec.mapping.identifier_target, spec.mapping.identifier_column),
-        [a.column.name for a in mapping.attributes],
-        definition=run.definition,
-        list_id=report.list_id,
-        full_resync=run.full_resync,
         incremental=run.incremental,
+        create=not run.dry_run,
     )
+    _describe_destination(destination, report)
+    report.plan = plan = _plan(spec, planner, mapping, destination, run, columns)
     log.info(_plan_line(spec, plan, run))
     _check_shrink(spec, options, run, report)
+    if run.dry_run:
+        report.plan_sample = _plan_sample(spec, planner, options, destination)
+        return
+
     if plan.duplicates or plan.invalid:
         planner.record_invalid_rows()
         report.rejected_before_sending += plan.duplicates + plan.invalid
         report.rejection_reasons["duplicate key"] += plan.duplicates
         report.rejection_reasons["empty key"] += plan.invalid
+    if plan.removals:
+        # Before the sends: a member moving to another segment's list must
+        # leave the old one while the state still says which it was.
+        _remove_members(planner, brevo, report, spec.mapping.identifier_target)
     last_acknowledged, unsettled = 0, 0
     if plan.to_send:
         report.attributes_created = _ensure_attributes(brevo, mapping)
@@ -211,13 +243,41 @@ def _sync(
             if run.incremental:
                 _keep_window_pending(spec, planner, columns)
             raise
-    if not run.incremental and plan.leaving:
-        _remove_leavers(planner, brevo, report, spec.mapping.identifier_target)
     if run.incremental:
         planner.save_pending(columns, last_acknowledged)
         report.pending_rows = unsettled
     if report.fully_acknowledged and (plan.to_send or run.full_resync):
         planner.state.record_definition(run.definition)
+
+
+def _plan(
+    spec: SyncSpec,
+    planner: Planner,
+    mapping: ResolvedMapping,
+    destination: Destination,
+    run: SyncRun,
+    columns: list[Column],
+) -> PlanSummary:
+    """Build the plan: a mirror of a whole audience removes its leavers, and a
+    segment sync moves members between its lists, whatever the mode."""
+    mirror = spec.mode == SyncMode.MIRROR and not run.incremental
+    return planner.build(
+        columns,
+        (spec.mapping.identifier_target, spec.mapping.identifier_column),
+        [a.column.name for a in mapping.attributes],
+        definition=run.definition,
+        lists=destination.targets,
+        removals=Removals(leavers=mirror, movers=destination.targets.by_segment),
+        full_resync=run.full_resync,
+        incremental=run.incremental,
+    )
+
+
+def _describe_destination(destination: Destination, report: ContactSyncReport) -> None:
+    report.list_names = dict(destination.names)
+    report.lists_missing = destination.missing
+    targets = destination.targets
+    report.list_id = targets.list_id if targets.list_id is not None else 0
 
 
 def _refuse_reserved_columns(spec: SyncSpec, columns: list[Column]) -> None:
@@ -252,18 +312,19 @@ def _keep_window_pending(
         )
 
 
-def _send_changes(
-    spec: SyncSpec,
-    planner: Planner,
-    brevo: BrevoClient,
-    options: ContactSyncOptions,
-    report: ContactSyncReport,
-) -> tuple[int, int]:
-    """Import the changed rows and commit what Brevo acknowledged.
+@dataclass
+class _Changes:
+    """The changed rows of a plan as they stream out of the warehouse."""
 
-    Returns the last plan sequence number committed (everything up to it is
-    settled) and how many rows sent or read are not acknowledged.
-    """
+    mapping: ResolvedMapping
+    seq_at: int
+    action_at: int
+    list_at: int
+    in_list_at: int
+    result: Any
+
+
+def _changes(spec: SyncSpec, planner: Planner, options: ContactSyncOptions) -> _Changes:
     result = planner.changes()
     mapping = resolve_mapping(
         spec.mapping,
@@ -273,53 +334,170 @@ def _send_changes(
         key_column=KEY_COLUMN,
     )
     positions = {column.name.upper(): i for i, column in enumerate(result.columns)}
-    seq_at, action_at = positions["TAJO_SEQ"], positions["TAJO_ACTION"]
-    kind = spec.mapping.identifier_target
+    return _Changes(
+        mapping,
+        positions["TAJO_SEQ"],
+        positions["TAJO_ACTION"],
+        positions["TAJO_LIST_ID"],
+        positions["TAJO_IN_LIST"],
+        result,
+    )
+
+
+def _send_changes(
+    spec: SyncSpec,
+    planner: Planner,
+    brevo: BrevoClient,
+    options: ContactSyncOptions,
+    report: ContactSyncReport,
+) -> tuple[int, int]:
+    """Send the changed rows the sync's way and commit what Brevo acknowledged.
+
+    Returns the last plan sequence number committed (everything up to it is
+    settled) and how many rows sent or read are not acknowledged.
+    """
+    changes = _changes(spec, planner, options)
     rejections: list[RowRejection] = []
-    pending: deque[tuple[int, str]] = deque()
-    last_read = [0]
-
-    def contacts() -> Iterator[dict]:
-        for batch in result.batches():
-            report.rows_read += len(batch)
-            for row in batch:
-                seq, action = int(row[seq_at]), row[action_at]
-                last_read[0] = seq
-                contact = mapping.to_contact(row)
-                if isinstance(contact, Rejection):
-                    report.reject(contact, action, by_brevo=False, kind=kind)
-                    rejections.append(
-                        RowRejection(seq, contact.key, action, contact.reason, False)
-                    )
-                else:
-                    pending.append((seq, action))
-                    yield contact
-
-    bodies: list[_Body] = []
-    for contacts_body in split_import_bodies(contacts(), options.import_body_bytes):
-        body = _Body(array("q"), bytearray())
-        for _ in contacts_body:
-            seq, action = pending.popleft()
-            body.seqs.append(seq)
-            body.actions.append(_ACTIONS.index(action))
-        body.last_seq = body.seqs[-1]
-        body.process_id = brevo.import_contacts(
-            contacts_body, [report.list_id], empty_attributes=False
+    if spec.mode == SyncMode.UPDATE:
+        confirmed_upto = _update_contacts(spec, changes, brevo, report, rejections)
+    else:
+        confirmed_upto = _import_contacts(
+            spec, changes, brevo, options, report, rejections
         )
-        report.import_process_ids.append(body.process_id)
-        report.contacts_sent += len(contacts_body)
-        bodies.append(body)
-
-    confirmed_upto = _follow_imports(brevo, bodies, report, rejections, options, kind)
     unsettled = len({r.seq for r in rejections if r.by_brevo})
     if confirmed_upto is None:
-        confirmed_upto = last_read[0]
+        confirmed_upto = report.last_seq_read
     else:
         unsettled = report.plan.to_send if report.plan else report.rows_read
     planner.record_rejections(rejections)
     if confirmed_upto:
-        planner.commit_sent(1, confirmed_upto, report.list_id)
+        planner.commit_sent(1, confirmed_upto)
     return confirmed_upto, unsettled
+
+
+def _rows(
+    changes: _Changes,
+    report: ContactSyncReport,
+    rejections: list[RowRejection],
+    kind: str,
+) -> Iterator[tuple[int, str, int, bool, dict]]:
+    """The rows to send as (seq, action, list id, in list, contact); rows that
+    cannot be sent are counted and kept in `rejections` instead."""
+    for batch in changes.result.batches():
+        report.rows_read += len(batch)
+        for row in batch:
+            seq, action = int(row[changes.seq_at]), row[changes.action_at]
+            report.last_seq_read = seq
+            contact = changes.mapping.to_contact(row)
+            if isinstance(contact, Rejection):
+                report.reject(contact, action, by_brevo=False, kind=kind)
+                rejections.append(
+                    RowRejection(seq, contact.key, action, contact.reason, False)
+                )
+                continue
+            list_id = int(row[changes.list_at])
+            yield seq, action, list_id, bool(row[changes.in_list_at]), contact
+
+
+def _import_contacts(
+    spec: SyncSpec,
+    changes: _Changes,
+    brevo: BrevoClient,
+    options: ContactSyncOptions,
+    report: ContactSyncReport,
+    rejections: list[RowRejection],
+) -> int | None:
+    """Import the changed rows, list by list, and follow the import processes.
+
+    An insert-only sync imports with updateExistingContacts off: contacts
+    Brevo already has keep their values and only join the list.
+    """
+    kind = spec.mapping.identifier_target
+    rows = _rows(changes, report, rejections, kind)
+    bodies: list[_Body] = []
+    for list_id, group in itertools.groupby(rows, key=lambda row: row[2]):
+        pending: deque[tuple[int, str]] = deque()
+
+        def contacts(group=group, pending=pending) -> Iterator[dict]:
+            # Each group is read once, by split_import_bodies, before the next.
+            for seq, action, _, _, contact in group:  # noqa: B031
+                pending.append((seq, action))
+                yield contact
+
+        for body_contacts in split_import_bodies(contacts(), options.import_body_bytes):
+            body = _Body(array("q"), bytearray())
+            for _ in body_contacts:
+                seq, action = pending.popleft()
+                body.seqs.append(seq)
+                body.actions.append(_ACTIONS.index(action))
+            body.last_seq = body.seqs[-1]
+            body.process_id = brevo.import_contacts(
+                body_contacts,
+                [list_id],
+                update_existing=spec.mode != SyncMode.INSERT,
+                empty_attributes=False,
+            )
+            report.import_process_ids.append(body.process_id)
+            report.contacts_sent += len(body_contacts)
+            bodies.append(body)
+    return _follow_imports(brevo, bodies, report, rejections, options, kind)
+
+
+def _update_contacts(
+    spec: SyncSpec,
+    changes: _Changes,
+    brevo: BrevoClient,
+    report: ContactSyncReport,
+    rejections: list[RowRejection],
+) -> None:
+    """Update contacts Brevo already has, then add them to their lists.
+
+    Brevo answers batch updates at once, so every outcome is known when this
+    returns; a contact Brevo does not have is rejected (an update-only sync
+    creates nobody) and tried again by the next run. List membership changes
+    only through the list endpoints.
+    """
+    kind = spec.mapping.identifier_target
+    to_list: dict[int, list[str]] = {}
+    rows = _rows(changes, report, rejections, kind)
+    while batch := tuple(itertools.islice(rows, UPDATE_BATCH)):
+        refused = _update_batch(brevo, kind, batch)
+        report.contacts_sent += len(batch)
+        for index, (seq, action, list_id, in_list, contact) in enumerate(batch):
+            refusal = refused.get(index)
+            if refusal is not None:
+                reason = f"{refusal.code}: {refusal.message}".strip(": ")
+                key = _contact_key(kind, contact)
+                report.reject(Rejection(key, reason), action, by_brevo=True, kind=kind)
+                rejections.append(RowRejection(seq, key, action, reason, True))
+                continue
+            report.contacts_updated += 1
+            if not in_list:
+                to_list.setdefault(list_id, []).append(_contact_key(kind, contact))
+    for list_id, keys in to_list.items():
+        named, _ = _list_identifiers(brevo, kind, keys)
+        if named:
+            outcome = brevo.add_contacts_to_list(list_id, **named)
+            report.list_adds += len(outcome.success)
+    return None
+
+
+def _update_batch(brevo: BrevoClient, kind: str, batch: tuple) -> dict[int, Any]:
+    """Send one batch of updates; Brevo's refusals by position in the batch."""
+    if kind == "ext_id":
+        # Batch updates name contacts by email, SMS or id only: an ext_id
+        # takes one call per contact.
+        refusals = {}
+        for index, row in enumerate(batch):
+            contact = row[4]
+            refusal = brevo.update_contact(
+                _contact_key(kind, contact), "ext_id", _attributes(kind, contact)
+            )
+            if refusal is not None:
+                refusals[index] = refusal
+        return refusals
+    items = [update_item(kind, row[4]) for row in batch]
+    return {refusal.index: refusal for refusal in brevo.update_contacts(items)}
 
 
 def _follow_imports(
@@ -375,22 +553,22 @@ def _follow_imports(
     return None
 
 
-def _remove_leavers(
+def _remove_members(
     planner: Planner, brevo: BrevoClient, report: ContactSyncReport, kind: str
 ) -> None:
-    """Remove members who left the audience, committing after every batch read."""
-    for keys in planner.removals(report.list_id):
+    """Take members out of the lists they must leave, committing batch by batch."""
+    for list_id, keys in planner.removals():
         if not keys:
             continue
         named, gone = _list_identifiers(brevo, kind, keys)
         report.already_out_of_list += gone
         if named:
-            outcome = brevo.remove_contacts_from_list(report.list_id, **named)
+            outcome = brevo.remove_contacts_from_list(list_id, **named)
             report.removed += len(outcome.success)
             # Brevo's failures here are contacts already out of the list (or
             # gone), which is what removing them was for.
             report.already_out_of_list += len(outcome.failure)
-        planner.commit_removed(keys[-1], report.list_id)
+        planner.commit_removed(keys[-1], list_id)
 
 
 def _list_identifiers(
@@ -427,6 +605,7 @@ def _check_shrink(
     assert plan is not None
     if run.force or run.incremental or not plan.listed_before or not plan.leaving:
         return
+    # Only a mirror removes leavers (plan.leaving is 0 otherwise).
     share = plan.leaving / plan.listed_before
     if plan.audience_keys and share <= options.max_list_shrink:
         return
@@ -438,8 +617,8 @@ def _check_shrink(
         what = f"changed ({plan.audience_keys} keys now)"
     raise AudienceShrinkError(
         f"sync {spec.name}: the audience {what}, so {plan.leaving} of the "
-        f"{plan.listed_before} contacts this project put in Brevo list "
-        f"{report.list_id} ({share:.1%}) would be removed, more than the "
+        f"{plan.listed_before} contacts this project put in Brevo "
+        f"{spec.list_label} ({share:.1%}) would be removed, more than the "
         f"{options.max_list_shrink:.1%} allowed by checks.max_list_shrink. Nothing "
         "was sent or removed. If the audience really changed this much, rerun with "
         "the run tag tajo/force=true (or raise checks.max_list_shrink); otherwise "
@@ -453,14 +632,61 @@ def _plan_line(spec: SyncSpec, plan: PlanSummary, run: SyncRun) -> str:
         f"sync {spec.name}: plan{' (full resync)' if run.full_resync else ''}: "
         f"{plan.creates} to create, {plan.updates} to update, {plan.relists} to add "
         f"back to the list, {plan.unchanged} unchanged, {plan.leaving} leaving, "
-        f"{plan.duplicates} with a repeated key, {plan.invalid} without a key"
+        f"{plan.moving} moving to another segment's list, {plan.duplicates} with "
+        f"a repeated key, {plan.invalid} without a key"
     )
 
 
-def _destination_list(brevo: BrevoClient, spec: SyncSpec) -> ContactList:
-    if spec.list_id is not None:
-        return brevo.get_list(spec.list_id)
-    return brevo.find_or_create_list(spec.list_name, spec.folder_name)
+def _plan_sample(
+    spec: SyncSpec,
+    planner: Planner,
+    options: ContactSyncOptions,
+    destination: Destination,
+) -> list[dict[str, Any]]:
+    """A few rows a dry run would send, as a person checks them in the UI: the
+    key masked, the action, the list, and the attributes with text masked."""
+    changes = _changes(spec, planner, options)
+    kind = spec.mapping.identifier_target
+    sample = []
+    for batch in changes.result.batches():
+        for row in batch:
+            contact = changes.mapping.to_contact(row)
+            entry = {
+                "key": mask_key(kind, row[changes.mapping.key_index]),
+                "action": row[changes.action_at],
+                "list": destination.names.get(int(row[changes.list_at]), ""),
+            }
+            if isinstance(contact, Rejection):
+                entry["attributes"] = f"rejected: {contact.reason}"
+            else:
+                entry["attributes"] = _masked_attributes(kind, contact)
+            sample.append(entry)
+            if len(sample) >= DRY_RUN_SAMPLE_SIZE:
+                return sample
+    return sample
+
+
+def _masked_attributes(kind: str, contact: dict) -> str:
+    """Attributes as `NAME=value`; text keeps only its first character."""
+    parts = []
+    for name, value in _attributes(kind, contact).items():
+        if isinstance(value, str) and value:
+            value = value[0] + "***"
+        parts.append(f"{name}={value}")
+    return ", ".join(parts)
+
+
+def _contact_key(kind: str, contact: dict) -> str:
+    """The key of an import entry built by `tajo_assets.sync.keys.import_entry`."""
+    if kind == "email":
+        return contact["email"]
+    return contact["attributes"][_KEY_ATTRIBUTE[kind]]
+
+
+def _attributes(kind: str, contact: dict) -> dict[str, Any]:
+    """The attributes of an import entry, without the key."""
+    key_attribute = _KEY_ATTRIBUTE.get(kind)
+    return {n: v for n, v in contact["attributes"].items() if n != key_attribute}
 
 
 def _ensure_attributes(brevo: BrevoClient, mapping: ResolvedMapping) -> list[str]:

@@ -176,6 +176,24 @@ def import_entry(kind: str, key: str, attributes: dict[str, Any]) -> dict[str, A
     return {"attributes": {_IMPORT_ATTRIBUTES[kind]: key, **attributes}}
 
 
+def update_item(kind: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """The `POST /contacts/batch` item updating the contact of an import entry.
+
+    Batch items name their contact by email or SMS (or Brevo's id), never by
+    ext_id, which there would set a new ext_id: ext_id keys go one by one.
+    """
+    _check_kind(kind)
+    if kind == "email":
+        return {"email": entry["email"], "attributes": dict(entry["attributes"])}
+    if kind == "sms":
+        attributes = dict(entry["attributes"])
+        return {"sms": attributes.pop("SMS"), "attributes": attributes}
+    raise KeyKindNotSupported(
+        "Brevo's batch update cannot name contacts by ext_id; update them one by "
+        "one with PUT /contacts/{ext_id}?identifierType=ext_id"
+    )
+
+
 def list_change_arguments(kind: str, keys: list[str]) -> dict[str, list[str]]:
     """The keyword arguments that name `keys` to add/remove_contacts_from_list.
 

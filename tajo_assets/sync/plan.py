@@ -8,6 +8,7 @@ to send; after Brevo acknowledged them it commits their fingerprints from the
 plan, so acknowledged state never travels out of Snowflake and back.
 """
 
+import itertools
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -43,10 +44,43 @@ class PlanSummary:
     audience_keys: int
     listed_before: int
     leaving: int
+    # Members of one segment's list whose row now belongs in another's.
+    moving: int = 0
 
     @property
     def to_send(self) -> int:
         return self.creates + self.updates + self.relists
+
+    @property
+    def removals(self) -> int:
+        return self.leaving + self.moving
+
+
+@dataclass(frozen=True)
+class ListTargets:
+    """Which Brevo list each row belongs in: one list for every row, or the
+    list of the row's value in `segment_column` (`segment_lists`: value -> id).
+
+    Rows whose segment value has no list (NULL) belong in no list: they are
+    left out of the plan, like rows outside the audience.
+    """
+
+    list_id: int | None = None
+    segment_column: str | None = None
+    segment_lists: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def by_segment(self) -> bool:
+        return self.segment_column is not None
+
+
+@dataclass(frozen=True)
+class Removals:
+    """Which members leave their list: `leavers` (rows that left a complete
+    audience, for a mirror) and `movers` (rows now in another segment's list)."""
+
+    leavers: bool
+    movers: bool
 
 
 @dataclass(frozen=True)
@@ -67,6 +101,7 @@ class Planner:
         self.state = state
         self.tables = state.tables
         self.run_id = run_id
+        self._removals = Removals(leavers=False, movers=False)
 
     def snapshot_columns(self) -> list[Column]:
         """The snapshot's columns, read without reading a row."""
@@ -82,7 +117,8 @@ class Planner:
         fingerprinted: Sequence[str],
         *,
         definition: str,
-        list_id: int,
+        lists: ListTargets,
+        removals: Removals,
         full_resync: bool,
         incremental: bool,
     ) -> PlanSummary:
@@ -101,21 +137,45 @@ class Planner:
             kept = self._prepare_pending(columns, definition)
             pending = _pending_union(self.tables, kind, key_column, columns, kept)
         by_name = {column.name.upper(): column for column in columns}
+        target, join, list_bindings = _list_sql(lists, names)
         fragments = {
             "key": key_sql(kind, key_column),
             "fingerprint": _fingerprint([by_name[c.upper()] for c in fingerprinted]),
             "pending": pending,
+            "target_list": target,
+            "list_join": join,
         }
         self.state.run(
             render_sql("create_plan", fragments=fragments, **self._names()),
-            {"definition": definition, "full_resync": full_resync, "list_id": list_id},
+            {"definition": definition, "full_resync": full_resync, **list_bindings},
         )
+        self._removals = removals
+        conditions = _removal_conditions(self.tables.plan, "state", removals)
         result = self.state.run(
-            render_sql("summarize_plan", **self._names()),
-            {"list_id": list_id, "complete": not incremental},
+            render_sql("summarize_plan", fragments=conditions, **self._names())
         )
         values = [int(value or 0) for value in next(iter(result.rows()))]
         return PlanSummary(*values)
+
+    def segment_values(self, column: str, incremental: bool) -> list[str]:
+        """The distinct values of a segment column in the snapshot (and the rows
+        an incremental audience left pending), NULL left out, in order."""
+        pending = ""
+        if incremental:
+            self.state.run(render_sql("create_pending", **self._names()))
+            pending = render_sql(
+                "pending_segments",
+                fragments={"column": quote_identifier(column)},
+                pending_table=self.tables.pending,
+            )
+        result = self.state.run(
+            render_sql(
+                "read_segments",
+                fragments={"column": quote_identifier(column), "pending": pending},
+                **self._names(),
+            )
+        )
+        return [row[0] for batch in result.batches() for row in batch]
 
     def _prepare_pending(self, columns: Sequence[Column], definition: str) -> set[str]:
         """The columns of the pending rows, which join this snapshot's by name.
@@ -152,13 +212,16 @@ class Planner:
         """The rows to send, in sequence order, as a streaming result."""
         return self.state.run(render_sql("read_changes", **self._names()))
 
-    def removals(self, list_id: int) -> Iterator[list[str]]:
-        """Keys of members who left the audience, in key order, batch by batch."""
+    def removals(self) -> Iterator[tuple[int, list[str]]]:
+        """Members who must leave a list, as (list id, keys in key order)."""
         result = self.state.run(
-            render_sql("read_removals", **self._names()), {"list_id": list_id}
+            render_sql(
+                "read_removals", fragments=self._leaving("state"), **self._names()
+            )
         )
         for batch in result.batches():
-            yield [row[0] for row in batch]
+            for list_id, rows in itertools.groupby(batch, key=lambda row: row[1]):
+                yield int(list_id), [row[0] for row in rows]
 
     def record_rejections(self, rejections: Sequence[RowRejection]) -> None:
         """Write rejected rows to TAJO_REJECTIONS, a few hundred per statement."""
@@ -166,8 +229,9 @@ class Planner:
             chunk = rejections[start : start + REJECTION_ROWS_PER_STATEMENT]
             self.state.run(*_insert_rejections(self, chunk))
 
-    def commit_sent(self, first_seq: int, last_seq: int, list_id: int) -> None:
-        """Make the acknowledged rows first_seq..last_seq the state."""
+    def commit_sent(self, first_seq: int, last_seq: int) -> None:
+        """Make the acknowledged rows first_seq..last_seq the state, each in the
+        list the plan put it in."""
         self.state.run(
             render_sql("commit_sent", **self._names()),
             {
@@ -175,17 +239,25 @@ class Planner:
                 "sync_name": self.tables.sync_name,
                 "first_seq": first_seq,
                 "last_seq": last_seq,
-                "list_id": list_id,
                 "now_utc": utc_now(),
             },
         )
 
     def commit_removed(self, last_key: str, list_id: int) -> None:
-        """Record that every leaving member up to `last_key` is out of the list."""
+        """Record that every member up to `last_key` who had to leave list
+        `list_id` is out of it."""
         self.state.run(
-            render_sql("commit_removed", **self._names()),
+            render_sql(
+                "commit_removed",
+                fragments=self._leaving(self.tables.state),
+                **self._names(),
+            ),
             {"last_key": last_key, "list_id": list_id, "now_utc": utc_now()},
         )
+
+    def _leaving(self, state: str) -> dict[str, str]:
+        conditions = _removal_conditions(self.tables.plan, state, self._removals)
+        return {"leaving": conditions["leaving"]}
 
     def save_pending(
         self, columns: Sequence[Column], last_acknowledged_seq: int
@@ -205,6 +277,54 @@ class Planner:
 
     def _names(self) -> dict[str, str]:
         return self.tables.names()
+
+
+def _list_sql(
+    lists: ListTargets, names: dict[str, str]
+) -> tuple[str, str, dict[str, object]]:
+    """The plan's TAJO_LIST_ID expression, its join, and their bindings.
+
+    Segment values and list ids enter as bindings of a VALUES list; the
+    inner join leaves out rows whose segment has no list.
+    """
+    if not lists.by_segment:
+        return "CAST(:list_id AS NUMBER)", "", {"list_id": lists.list_id}
+    column = quote_identifier(names[lists.segment_column.upper()])
+    rows = ", ".join(
+        f"(:segment_{i}, CAST(:list_{i} AS NUMBER))"
+        for i in range(len(lists.segment_lists))
+    )
+    join = (
+        f"JOIN (VALUES {rows}) AS segment_lists (SEGMENT, LIST_ID) "
+        f"ON segment_lists.SEGMENT = CAST(source.{column} AS VARCHAR)"
+    )
+    bindings: dict[str, object] = {}
+    for i, (segment, list_id) in enumerate(lists.segment_lists):
+        bindings |= {f"segment_{i}": segment, f"list_{i}": list_id}
+    return "segment_lists.LIST_ID", join, bindings
+
+
+def _removal_conditions(
+    plan_table: str, state: str, removals: Removals
+) -> dict[str, str]:
+    """SQL conditions on a state row `state`: it left the audience, it moved to
+    another list, and either that makes it leave (per `removals`)."""
+    names = {"plan_table": plan_table, "state": state}
+    left = _without_comment(render_sql("left_audience", **names))
+    moved = _without_comment(render_sql("moved_list", **names))
+    chosen = [c for c, on in ((left, removals.leavers), (moved, removals.movers)) if on]
+    return {
+        "left_audience": left if removals.leavers else "FALSE",
+        "moved": moved if removals.movers else "FALSE",
+        "leaving": " OR ".join(chosen) or "FALSE",
+    }
+
+
+def _without_comment(condition: str) -> str:
+    """A condition file's SQL without its leading `--` comment line."""
+    return "\n".join(
+        line for line in condition.splitlines() if not line.startswith("--")
+    )
 
 
 def _fingerprint(columns: Sequence[Column]) -> str:

@@ -67,6 +67,9 @@ class SyncTables:
     state_schema: str
     sync_name: str
     query_name: str
+    # A dry run plans into a table of its own, so it never replaces the plan a
+    # real run of the same sync may be committing from.
+    plan_name: str = "PLAN"
 
     @property
     def snapshot(self) -> str:
@@ -78,7 +81,7 @@ class SyncTables:
 
     @property
     def plan(self) -> str:
-        return f"{self.state_schema}.SYNC_{self.sync_name.upper()}_PLAN"
+        return f"{self.state_schema}.SYNC_{self.sync_name.upper()}_{self.plan_name}"
 
     @property
     def pending(self) -> str:

@@ -126,11 +126,17 @@ def write_project(tmp_path, sandbox_env):
         *,
         brevo: str = "",
         timezone: str = "UTC",
+        sync: str = "",
+        destination: str = DEFAULT_DESTINATION,
     ) -> Project:
         """`models` is YAML text of top-level blocks (`models:`, `checks:`);
-        `brevo` is more lines of the `connectors.brevo` block."""
+        `brevo` is more lines of the `connectors.brevo` block; `sync` more
+        lines of the sync (`mode: mirror`) and `destination` its destination."""
         state_schema = f"TAJO_STATE_TEST_{next(_schemas)}"
-        text = _config_text(mapping, query, state_schema, timezone, brevo) + models
+        text = _config_text(
+            mapping, query, state_schema, timezone, brevo, sync, destination
+        )
+        text += models
         path = tmp_path / f"{state_schema.lower()}.yaml"
         path.write_text(text)
         return Project(path, sandbox_env, state_schema)
@@ -161,8 +167,17 @@ def instance():
         yield test_instance
 
 
+DEFAULT_DESTINATION = "list_name: Customer segments (Snowflake)"
+
+
 def _config_text(
-    mapping: dict[str, str], query: str, state_schema: str, timezone: str, brevo: str
+    mapping: dict[str, str],
+    query: str,
+    state_schema: str,
+    timezone: str,
+    brevo: str,
+    sync: str = "",
+    destination: str = DEFAULT_DESTINATION,
 ) -> str:
     mapping_lines = "\n".join(
         f"  {column}: {target}" for column, target in mapping.items()
@@ -195,10 +210,12 @@ def _config_text(
           customer_segments:
             type: reverse-etl
             query: customer_segments
-            destination:
-              list_name: Customer segments (Snowflake)
+        {sync}    destination:
+        {destination}
         """
     ).format(
+        sync=textwrap.indent(sync + "\n", " " * 4) if sync else "",
+        destination=textwrap.indent(destination, " " * 6),
         state_schema=state_schema,
         timezone=timezone,
         brevo=textwrap.indent(brevo, " " * 4),

@@ -76,7 +76,9 @@ def test_an_ext_id_keyed_audience_keeps_case_removes_leavers_and_then_rests(
     write_project, members, sandbox, instance
 ):
     mapping = {"customer_id": "ext_id", "first_name": "FIRSTNAME"}
-    project = write_project(mapping, audience(members, "customer_id"))
+    project = write_project(
+        mapping, audience(members, "customer_id"), sync="mode: mirror"
+    )
 
     first = project.run(instance)
     members.execute("UPDATE {table} SET IN_AUDIENCE = FALSE WHERE ID = 7")
@@ -129,7 +131,7 @@ def test_an_sms_keyed_audience_lands_in_international_format_and_removes_leavers
     write_project, members, sandbox, instance
 ):
     mapping = {"phone": "sms", "first_name": "FIRSTNAME"}
-    project = write_project(mapping, audience(members, "phone"))
+    project = write_project(mapping, audience(members, "phone"), sync="mode: mirror")
 
     first = project.run(instance)
     contacts_after_first = sandbox.brevo.contacts()

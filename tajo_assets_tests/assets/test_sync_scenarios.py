@@ -19,6 +19,7 @@ from tajo_assets_tests.assets.conftest import (
 )
 
 SYNC = "brevo__customer_segments"
+MIRROR = "mode: mirror"
 MAPPING = {"email": "email", "first_name": "FIRSTNAME", "score": "SCORE"}
 
 
@@ -97,7 +98,7 @@ def test_changing_one_percent_of_rows_sends_only_those_contacts(
 def test_members_who_leave_are_removed_and_come_back_when_they_return(
     write_project, people, sandbox, instance
 ):
-    project = write_project(MAPPING, people.audience)
+    project = write_project(MAPPING, people.audience, sync=MIRROR)
     leavers = {email(i) for i in (3, 50, 170)}
     assert project.run(instance).success
 
@@ -120,7 +121,7 @@ def test_members_who_leave_are_removed_and_come_back_when_they_return(
 def test_only_members_this_project_added_are_ever_removed(
     write_project, people, sandbox, instance
 ):
-    project = write_project(MAPPING, people.audience)
+    project = write_project(MAPPING, people.audience, sync=MIRROR)
     assert project.run(instance).success
     outsider = "added.by.hand@example.com"
     add_to_the_list_by_hand(sandbox, outsider)
@@ -136,7 +137,7 @@ def test_only_members_this_project_added_are_ever_removed(
 def test_an_audience_that_suddenly_returns_no_rows_stops_and_removes_nobody(
     write_project, people, sandbox, instance
 ):
-    project = write_project(MAPPING, people.audience, models=_checks(1))
+    project = write_project(MAPPING, people.audience, models=_checks(1), sync=MIRROR)
     assert project.run(instance).success
     writes_before = posts(sandbox)
 
@@ -158,7 +159,7 @@ def test_an_audience_that_suddenly_returns_no_rows_stops_and_removes_nobody(
 def test_the_force_tag_also_lets_a_collapsed_audience_past_its_row_count_check(
     write_project, people, sandbox, instance
 ):
-    project = write_project(MAPPING, people.audience)
+    project = write_project(MAPPING, people.audience, sync=MIRROR)
     assert project.run(instance).success
     people.execute("UPDATE {table} SET IN_AUDIENCE = FALSE WHERE ID > 20")
 
@@ -175,7 +176,7 @@ def test_the_force_tag_also_lets_a_collapsed_audience_past_its_row_count_check(
 def test_a_shrink_beyond_the_configured_share_stops_the_run(
     write_project, people, sandbox, instance
 ):
-    project = write_project(MAPPING, people.audience, models=_checks(1))
+    project = write_project(MAPPING, people.audience, models=_checks(1), sync=MIRROR)
     assert project.run(instance).success
 
     people.execute("UPDATE {table} SET IN_AUDIENCE = FALSE WHERE ID <= 50")
@@ -247,7 +248,7 @@ def test_duplicate_keys_are_rejected_as_invalid_rows_and_never_sent(
 def test_a_full_resync_sends_every_row_and_still_removes_leavers(
     write_project, people, sandbox, instance
 ):
-    project = write_project(MAPPING, people.audience)
+    project = write_project(MAPPING, people.audience, sync=MIRROR)
     assert project.run(instance).success
     people.execute("UPDATE {table} SET IN_AUDIENCE = FALSE WHERE ID = 9")
 
@@ -322,7 +323,7 @@ def test_a_run_that_fails_after_some_imports_loses_and_repeats_nothing(
 def test_a_run_that_fails_while_removing_members_finishes_them_on_the_rerun(
     write_project, people, sandbox, instance
 ):
-    project = write_project(MAPPING, people.audience)
+    project = write_project(MAPPING, people.audience, sync=MIRROR)
     assert project.run(instance).success
     people.execute("UPDATE {table} SET IN_AUDIENCE = FALSE WHERE ID <= 20")
     sandbox.brevo.faults.add(

@@ -1,7 +1,5 @@
--- Brevo acknowledged removing every leaving member up to last_key (in key order).
+-- Brevo acknowledged removing every member up to last_key (in key order) who had
+-- to leave list list_id.
 UPDATE {state_table}
 SET LISTED = FALSE, SYNCED_AT_UTC = :now_utc
-WHERE LISTED AND LIST_ID = :list_id AND KEY <= :last_key
-    AND NOT EXISTS (
-        SELECT 1 FROM {plan_table} AS plan WHERE plan.TAJO_KEY = {state_table}.KEY
-    )
+WHERE LISTED AND LIST_ID = :list_id AND KEY <= :last_key AND ({leaving})

@@ -8,7 +8,7 @@ USING (
         plan.TAJO_KEY AS KEY,
         plan.TAJO_FINGERPRINT AS FINGERPRINT,
         rejected.REASON AS REASON,
-        :list_id AS LIST_ID,
+        plan.TAJO_LIST_ID AS LIST_ID,
         :now_utc AS NOW_UTC
     FROM {plan_table} AS plan
     LEFT JOIN (

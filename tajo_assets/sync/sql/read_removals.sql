@@ -1,6 +1,7 @@
--- Members this project added to the list whose rows left the audience, by key.
-SELECT state.KEY
+-- Members this project put in a list who must leave it, list by list in key order:
+-- those whose rows left the audience (mirror) and those who moved to another
+-- segment's list.
+SELECT state.KEY, state.LIST_ID
 FROM {state_table} AS state
-WHERE state.LISTED AND state.LIST_ID = :list_id
-    AND NOT EXISTS (SELECT 1 FROM {plan_table} AS plan WHERE plan.TAJO_KEY = state.KEY)
-ORDER BY state.KEY
+WHERE state.LISTED AND ({leaving})
+ORDER BY state.LIST_ID, state.KEY

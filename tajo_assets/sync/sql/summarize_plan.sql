@@ -1,4 +1,6 @@
--- The plan in numbers, and how the list would shrink if members who left were removed.
+-- The plan in numbers, and how many members would leave their list: those who
+-- left the audience (counted only where a mirror removes them) and those who
+-- moved to another segment's list.
 SELECT
     SUM(CASE WHEN TAJO_ACTION = 'create' THEN 1 ELSE 0 END) AS CREATES,
     SUM(CASE WHEN TAJO_ACTION = 'update' THEN 1 ELSE 0 END) AS UPDATES,
@@ -11,15 +13,13 @@ SELECT
         THEN 1 ELSE 0 END
     ) AS RETRIES,
     COUNT(DISTINCT CASE WHEN TAJO_ACTION <> 'invalid' THEN TAJO_KEY END) AS AUDIENCE_KEYS,
-    (
-        SELECT COUNT(*) FROM {state_table}
-        WHERE LISTED AND LIST_ID = :list_id
-    ) AS LISTED_BEFORE,
+    (SELECT COUNT(*) FROM {state_table} WHERE LISTED) AS LISTED_BEFORE,
     (
         SELECT COUNT(*) FROM {state_table} AS state
-        WHERE state.LISTED AND state.LIST_ID = :list_id AND :complete
-            AND NOT EXISTS (
-                SELECT 1 FROM {plan_table} AS plan WHERE plan.TAJO_KEY = state.KEY
-            )
-    ) AS LEAVING
+        WHERE state.LISTED AND ({left_audience})
+    ) AS LEAVING,
+    (
+        SELECT COUNT(*) FROM {state_table} AS state
+        WHERE state.LISTED AND ({moved})
+    ) AS MOVING
 FROM {plan_table}

@@ -1,0 +1,10 @@
+-- The values of the segment column, each of which gets a Brevo list; NULL and
+-- blank values name no segment.
+SELECT DISTINCT CAST(segments.SEGMENT AS VARCHAR) AS SEGMENT
+FROM (
+    SELECT {column} AS SEGMENT FROM {snapshot_table}
+    {pending}
+) AS segments
+WHERE segments.SEGMENT IS NOT NULL
+    AND TRIM(CAST(segments.SEGMENT AS VARCHAR)) <> ''
+ORDER BY 1
