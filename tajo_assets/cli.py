@@ -20,12 +20,14 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+import yaml
 
 from tajo_assets.automation.jobs import FORCE_TAG, FULL_RESYNC_TAG, SYNC_JOB_NAME
 from tajo_assets.automation.partitions import (
@@ -421,6 +423,12 @@ def _add_sync_command(commands) -> None:
         action="store_true",
         help=f"let the run shrink a list past the guard (run tag {FORCE_TAG}=true)",
     )
+    sync.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="plan every sync and log the plan with a few sample rows; write "
+        "nothing to Brevo or to the sync state (run config dry_run: true)",
+    )
     sync.set_defaults(handler=_sync)
 
 
@@ -443,10 +451,26 @@ def _sync(args: argparse.Namespace) -> int:
     execute += ["-m", "tajo_assets.definitions", "-j", SYNC_JOB_NAME]
     execute += ["--tags", json.dumps(tags)] if tags else []
     log.info("running %s with tags %s", SYNC_JOB_NAME, json.dumps(tags))
-    returncode = subprocess.run(execute, env=env, check=False).returncode  # noqa: S603
+    with tempfile.TemporaryDirectory(prefix="tajo-sync-") as scratch:
+        if args.dry_run:
+            run_config = Path(scratch) / "dry_run.yaml"
+            run_config.write_text(dry_run_config(load_config(config, env=env)))
+            execute += ["-c", str(run_config)]
+        returncode = subprocess.run(execute, env=env, check=False).returncode  # noqa: S603
     if returncode != 0:
         print(f"tajo sync: the run failed (exit code {returncode}); see its log above")
+    elif args.dry_run:
+        print("tajo sync: dry run done; the plan is in the log above, nothing was sent")
     return returncode
+
+
+def dry_run_config(settings: TajoConfig) -> str:
+    """Run config (YAML) that makes every Brevo sync asset of the job a dry run."""
+    ops = {
+        f"brevo__{spec.name}": {"config": {"dry_run": True}}
+        for spec in settings.syncs()
+    }
+    return yaml.safe_dump({"ops": ops})
 
 
 def sync_tags(

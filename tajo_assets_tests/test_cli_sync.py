@@ -138,16 +138,23 @@ def test_a_sync_under_sandbox_run_finds_the_venv_tools_and_records_its_window(
         entry for entry in os.environ["PATH"].split(os.pathsep) if entry != venv_tools
     )
     command = ["sandbox", "run", "--scale-factor", "0.01", "--home", str(home)]
-    command += ["--", "tajo", "sync", "--full-resync"]
+    # A dry run first: it plans and writes nothing, so the real run after it
+    # still creates every contact.
+    command += ["--", "sh", "-c", "tajo sync --dry-run && tajo sync --full-resync"]
 
     result = tajo(*command, PATH=path)
 
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "tajo sync: dry run done" in result.stdout
+    sync_key = dg.AssetKey(["brevo", "customer_segments"])
     with dg.DagsterInstance.from_config(str(home / "dagster_home")) as instance:
-        (run,) = instance.get_runs()
-        event = instance.get_latest_materialization_event(
-            dg.AssetKey(["brevo", "customer_segments"])
-        )
+        run, dry = instance.get_runs()  # newest first
+        event = instance.get_latest_materialization_event(sync_key)
+        [planned] = instance.fetch_observations(sync_key, limit=1).records
+    plan = planned.asset_event.metadata
+    assert planned.run_id == dry.run_id and plan["dry_run"].value is True
+    assert plan["to_create"].value + plan["invalid"].value > 1400
+    assert event.run_id == run.run_id
     materialization = event.asset_materialization
     metadata = materialization.metadata
     assert run.tags["tajo/full_resync"] == "true"

@@ -1,15 +1,18 @@
 """Brevo sync assets: apply the field mapping, write contacts and mirror lists."""
 
 import logging
+from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 import dagster as dg
+from pydantic import Field
 
 from tajo_assets.assets.failures import configuration_errors_as_failures
 from tajo_assets.assets.warehouse import audience_key
 from tajo_assets.automation.jobs import FORCE_TAG, FULL_RESYNC_TAG, tag_is_set
 from tajo_assets.brevo import BrevoResource
 from tajo_assets.config import SyncSpec, TajoConfig
+from tajo_assets.config.syncs import SyncMode
 from tajo_assets.snowflake import SnowflakeSqlApiResource
 from tajo_assets.sync.contacts import (
     AudienceShrinkError,
@@ -27,18 +30,30 @@ BREVO_GROUP = "brevo"
 PENDING_UNKNOWN = -1
 
 
+class SyncRunConfig(dg.Config):
+    """Run configuration of a Brevo sync asset."""
+
+    dry_run: bool = Field(
+        default=False,
+        description="Plan the sync (creates, updates, list adds and removals, "
+        "with a few sample rows) and write nothing to Brevo or to the sync state; "
+        "the plan is recorded as an observation, not a materialization.",
+    )
+
+
 def build_contact_sync_asset(
     spec: SyncSpec,
     config: TajoConfig,
     tables: SyncTables,
     partitions_def: dg.TimeWindowPartitionsDefinition | None = None,
 ) -> dg.AssetsDefinition:
-    """Send the audience's changes to Brevo contacts and mirror the sync's list.
+    """Send the audience's changes to Brevo contacts and the sync's lists.
 
-    With `partitions_def` the audience is incremental (one window per run): its
-    rows are upserted and added to the list, and nobody is removed, since a
-    window does not say who left. A full audience is mirrored: members this
-    project added who left the audience are removed from the list.
+    With `partitions_def` the audience is incremental (one window per run): a
+    window does not say who left, so nobody leaves a list for leaving the
+    audience. A full audience in mirror mode is mirrored: members this project
+    added who left the audience are removed from the list. A segment sync
+    moves members between its segment lists in every mode.
     """
     upstream = audience_key(spec.query_name)
     definition = definition_hash(spec.sql, spec.mapping.as_dict())
@@ -48,12 +63,6 @@ def build_contact_sync_asset(
         import_body_bytes=config.brevo.import_body_bytes,
     )
     incremental = partitions_def is not None
-    destination = f"list {spec.list_id}" if spec.list_id else f"list '{spec.list_name}'"
-    how = (
-        "added to"
-        if incremental
-        else "mirrored in (members who leave the audience are removed from)"
-    )
 
     @dg.asset(
         key=dg.AssetKey(["brevo", spec.name]),
@@ -61,28 +70,34 @@ def build_contact_sync_asset(
         group_name=BREVO_GROUP,
         kinds={"brevo"},
         pool="brevo",
+        output_required=False,
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run() if partitions_def else None,
-        description=f"Changed contacts of audience `{spec.query_name}` upserted into "
-        f"Brevo and {how} {destination}, attributes per the field mapping.",
-        metadata={"field_mapping": dg.MetadataValue.json(spec.mapping.as_dict())},
+        description=_description(spec, incremental),
+        metadata={
+            "field_mapping": dg.MetadataValue.json(spec.mapping.as_dict()),
+            "mode": spec.mode.value,
+        },
     )
     def _sync(
         context: dg.AssetExecutionContext,
+        config: SyncRunConfig,
         snowflake: SnowflakeSqlApiResource,
         brevo: BrevoResource,
-    ) -> dg.MaterializeResult:
+    ) -> Iterator[dg.MaterializeResult]:
         run = SyncRun(
             run_id=context.run.run_id,
             definition=definition,
             incremental=incremental,
             full_resync=tag_is_set(context.run.tags, FULL_RESYNC_TAG),
             force=tag_is_set(context.run.tags, FORCE_TAG),
+            dry_run=config.dry_run,
         )
         rows = _snapshot_rows(context, upstream, incremental)
-        if incremental and rows == 0 and not run.full_resync:
+        if incremental and rows == 0 and not run.full_resync and not run.dry_run:
             if _last_pending(context) == 0:
-                return _nothing_to_send(spec)
+                yield _nothing_to_send(spec)
+                return
         report = ContactSyncReport()
         try:
             with (
@@ -98,7 +113,7 @@ def build_contact_sync_asset(
                 str(error), metadata=_metadata(error.report), allow_retries=False
             ) from None
         except BaseException:
-            if incremental:
+            if incremental and not run.dry_run:
                 # The failed window's rows may wait in the pending table: the
                 # next empty window must not take the no-request shortcut.
                 context.log_event(
@@ -108,6 +123,9 @@ def build_contact_sync_asset(
                     )
                 )
             raise
+        if run.dry_run:
+            _record_dry_run(context, spec, report)
+            return
         log.info(_summary(spec, report))
         metadata = _metadata(report)
         if incremental:
@@ -121,9 +139,77 @@ def build_contact_sync_asset(
                 "so the next run sends them again",
                 metadata=metadata,
             )
-        return dg.MaterializeResult(metadata=metadata)
+        yield dg.MaterializeResult(metadata=metadata)
 
     return _sync
+
+
+def _description(spec: SyncSpec, incremental: bool) -> str:
+    what = {
+        SyncMode.UPSERT: "created or updated in",
+        SyncMode.UPDATE: "updated (existing contacts only) in",
+        SyncMode.INSERT: "created (new contacts only) in",
+        SyncMode.MIRROR: "created or updated in",
+    }[spec.mode]
+    lists = f"added to {spec.list_label}"
+    if spec.mode == SyncMode.MIRROR and not incremental:
+        lists += ", which members who leave the audience leave too"
+    return (
+        f"Changed contacts of audience `{spec.query_name}` {what} Brevo and "
+        f"{lists}; attributes per the field mapping (mode {spec.mode.value})."
+    )
+
+
+def _record_dry_run(
+    context: dg.AssetExecutionContext, spec: SyncSpec, report: ContactSyncReport
+) -> None:
+    """Log the plan and record it as an observation; nothing was written."""
+    plan = report.plan
+    assert plan is not None
+    log.info(
+        "sync %s: dry run: %d to create, %d to update, %d to add to a list, "
+        "%d to remove from a list, %d unchanged, %d invalid; nothing was written "
+        "to Brevo or to the sync state",
+        spec.name,
+        plan.creates,
+        plan.updates,
+        plan.relists,
+        plan.removals,
+        plan.unchanged,
+        plan.duplicates + plan.invalid,
+    )
+    for row in report.plan_sample:
+        log.info("sync %s: dry run sample: %s", spec.name, row)
+    metadata = {
+        "dry_run": True,
+        "to_create": plan.creates,
+        "to_update": plan.updates,
+        "to_add_to_list": plan.relists,
+        "to_remove_from_list": plan.removals,
+        "leaving_audience": plan.leaving,
+        "moving_list": plan.moving,
+        "unchanged": plan.unchanged,
+        "invalid": plan.duplicates + plan.invalid,
+        "lists_to_create": dg.MetadataValue.json(report.lists_missing),
+        "sample": _plan_sample_table(report),
+        "brevo_requests": report.brevo_requests,
+        "snowflake_statements": len(report.statement_handles),
+    }
+    context.log_event(
+        dg.AssetObservation(asset_key=context.asset_key, metadata=metadata)
+    )
+
+
+def _plan_sample_table(report: ContactSyncReport) -> dg.MetadataValue:
+    """A dry run's sample rows: masked keys, and text values masked too."""
+    columns = ("key", "action", "list", "attributes")
+    return dg.MetadataValue.table(
+        records=[
+            dg.TableRecord({c: str(row[c]) for c in columns})
+            for row in report.plan_sample
+        ],
+        schema=dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in columns]),
+    )
 
 
 def _snapshot_rows(
@@ -209,6 +295,7 @@ def _summary(spec: SyncSpec, report: ContactSyncReport) -> str:
 def _metadata(report: ContactSyncReport) -> dict[str, object]:
     plan = report.plan
     created = updated = re_added = unchanged = retried = leaving = listed = 0
+    moving = 0
     # While an import's outcome is unknown, no row counts as created or updated.
     if plan is not None and report.fully_acknowledged:
         rejected = report.rejected_by_action
@@ -217,7 +304,7 @@ def _metadata(report: ContactSyncReport) -> dict[str, object]:
         re_added = plan.relists - rejected["relist"]
     if plan is not None:
         unchanged, retried = plan.unchanged, plan.retries
-        leaving, listed = plan.leaving, plan.listed_before
+        leaving, listed, moving = plan.leaving, plan.listed_before, plan.moving
     handles = report.statement_handles
     return {
         "dagster/row_count": report.rows_read,
@@ -236,12 +323,16 @@ def _metadata(report: ContactSyncReport) -> dict[str, object]:
         "rejected_by_brevo": report.rejected_by_brevo,
         "members_leaving": leaving,
         "members_listed_before": listed,
+        "members_moving_list": moving,
         "pending_rows": report.pending_rows,
         "rejection_reasons": dg.MetadataValue.json(
             {reason: n for reason, n in report.rejection_reasons.items() if n}
         ),
         "rejected_sample": _rejection_table(report),
         "brevo_list_id": report.list_id,
+        "brevo_lists": dg.MetadataValue.json(
+            {str(list_id): name for list_id, name in report.list_names.items()}
+        ),
         "brevo_import_process_ids": dg.MetadataValue.json(report.import_process_ids),
         "brevo_requests": report.brevo_requests,
         "brevo_bytes_sent": report.brevo_bytes_sent,

@@ -81,6 +81,7 @@ class Project:
         partition_range: tuple[str, str] | None = None,
         tags: dict[str, str] | None = None,
         asset_selection: list[dg.AssetKey] | None = None,
+        run_config: dict | None = None,
     ) -> dg.ExecuteInProcessResult:
         """Run tajo_sync once (or the `asset_selection` of it). Windows of an
         incremental audience are `partition_range`, by default those from the
@@ -105,6 +106,7 @@ class Project:
             raise_on_error=False,
             tags=run_tags,
             asset_selection=asset_selection,
+            run_config=run_config,
         )
 
 

@@ -337,3 +337,72 @@ def test_a_placeholder_no_run_binds_is_refused_at_load(load_text, text, where):
     message = str(raised.value)
     assert where in message
     assert "uses :since, which no run binds; use :last_sync" in message
+
+
+WINDOWED = """\
+connectors:
+  snowflake:
+    account: myorg-myaccount
+    queries:
+      recent: SELECT email FROM customers WHERE updated_at > :last_sync
+"""
+
+
+def test_the_mode_defaults_to_upsert_and_is_kept(load_text):
+    config = load_text(
+        _with_syncs(
+            """\
+            a: {query: customer_segments, destination: {list_id: 3}}
+            b: {query: customer_scores, destination: {list_id: 4}, mode: mirror}
+            """
+        )
+    )
+
+    assert [spec.mode.value for spec in config.syncs()] == ["upsert", "mirror"]
+
+
+@pytest.mark.parametrize(
+    ("head", "sync", "key_path", "expected"),
+    [
+        pytest.param(
+            QUERIES,
+            "s: {query: customer_segments, destination: {list_id: 3}, mode: sync}\n",
+            "syncs.s.mode",
+            "'upsert', 'update', 'insert' or 'mirror'",
+            id="unknown-mode",
+        ),
+        pytest.param(
+            WINDOWED,
+            "s: {query: recent, destination: {list_id: 3}, mode: mirror}\n",
+            "syncs.s.mode",
+            "got 'mirror', but query 'recent' reads a time window (it uses "
+            ":last_sync or :window_end), and a window does not say who left the "
+            "audience; use mode: upsert, or make the query return the whole audience",
+            id="mirror-of-a-window",
+        ),
+        pytest.param(
+            QUERIES,
+            "s:\n  query: customer_segments\n"
+            "  destination: {list_id: 3, segment_column: segment_name}\n",
+            "syncs.s.destination.segment_column",
+            "needs list_name to name each segment's list, e.g. list_name: "
+            "'Segment {segment}'; a list_id names one list",
+            id="segments-with-a-list-id",
+        ),
+        pytest.param(
+            QUERIES,
+            "s:\n  query: customer_segments\n"
+            "  destination: {list_name: Segments, segment_column: segment_name}\n",
+            "syncs.s.destination.list_name",
+            "got 'Segments'; with segment_column it must contain {segment} exactly "
+            "once, where each segment's value goes, e.g. 'Segment {segment}'",
+            id="segment-template-without-placeholder",
+        ),
+    ],
+)
+def test_modes_and_segment_lists_are_checked(
+    load_error, head, sync, key_path, expected
+):
+    message = load_error(_with_syncs(sync, head))
+
+    assert expected in line_about(message, key_path)
