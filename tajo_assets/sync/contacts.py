@@ -270,6 +270,7 @@ def _plan(
         removals=Removals(leavers=mirror, movers=destination.targets.by_segment),
         full_resync=run.full_resync,
         incremental=run.incremental,
+        dry_run=run.dry_run,
     )
 
 

@@ -121,6 +121,7 @@ class Planner:
         removals: Removals,
         full_resync: bool,
         incremental: bool,
+        dry_run: bool = False,
     ) -> PlanSummary:
         """Create the plan table and summarize it.
 
@@ -134,8 +135,9 @@ class Planner:
         key_column = quote_identifier(names[identifier_column.upper()])
         pending = ""
         if incremental:
-            kept = self._prepare_pending(columns, definition)
-            pending = _pending_union(self.tables, kind, key_column, columns, kept)
+            kept = self._prepare_pending(columns, definition, dry_run)
+            if kept is not None:
+                pending = _pending_union(self.tables, kind, key_column, columns, kept)
         by_name = {column.name.upper(): column for column in columns}
         target, join, list_bindings = _list_sql(lists, names)
         fragments = {
@@ -177,7 +179,9 @@ class Planner:
         )
         return [row[0] for batch in result.batches() for row in batch]
 
-    def _prepare_pending(self, columns: Sequence[Column], definition: str) -> set[str]:
+    def _prepare_pending(
+        self, columns: Sequence[Column], definition: str, dry_run: bool
+    ) -> set[str] | None:
         """The columns of the pending rows, which join this snapshot's by name.
 
         They are dropped when the definition changed since the last
@@ -189,6 +193,10 @@ class Planner:
         kept = self.state.run(render_sql("describe_pending", **self._names()))
         if self.state.acknowledged_definition() in (None, definition):
             return {column.name for column in kept.columns}
+        if dry_run:
+            # A real run would drop them; a dry run leaves them and plans
+            # without them (None: no pending rows).
+            return None
         log.info(
             "sync %s: the query or its mapping changed; rows left pending by "
             "earlier runs are dropped",

@@ -73,7 +73,9 @@ def test_a_dropped_request_gets_no_answer_and_is_not_applied(
 ):
     faults.drop("POST", IMPORT)
 
-    with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
+    # The close reaches the client as an empty answer, or, when it is still
+    # writing the body, as a reset: either way no response (seen under load).
+    with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
         _send_import(brevo, contact_list)
 
     assert brevo.sandbox.processes() == []
