@@ -343,17 +343,25 @@ def _metadata(report: ContactSyncReport) -> dict[str, object]:
     }
 
 
+_REJECTION_COLUMNS = ("key", "action", "code", "reason", "rejected_by")
+
+
 def _rejection_table(report: ContactSyncReport) -> dg.MetadataValue:
-    """A sample of rejected rows; keys are masked, never raw emails."""
+    """A sample of rejected rows as TAJO_REJECTIONS holds them, keys masked."""
     return dg.MetadataValue.table(
         records=[
-            dg.TableRecord({"key": r.key, "reason": r.reason})
+            dg.TableRecord(
+                {
+                    "key": r.key,
+                    "action": r.action,
+                    "code": r.code,
+                    "reason": r.reason,
+                    "rejected_by": "BREVO" if r.by_brevo else "TAJO",
+                }
+            )
             for r in report.rejection_sample
         ],
         schema=dg.TableSchema(
-            columns=[
-                dg.TableColumn("key", "string"),
-                dg.TableColumn("reason", "string"),
-            ]
+            columns=[dg.TableColumn(name, "string") for name in _REJECTION_COLUMNS]
         ),
     )

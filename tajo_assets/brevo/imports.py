@@ -121,7 +121,7 @@ def parse_rejection_report(text: str, kind: str) -> tuple[RejectedContact, ...]:
     reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
     columns = _ReportColumns.find(reader.fieldnames, kind)
     default_reason = REJECTION_REASONS.get(kind, kind.replace("_", " "))
-    return tuple(columns.read(record, default_reason) for record in reader)
+    return tuple(columns.read(record, default_reason, kind) for record in reader)
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ class _ReportColumns:
         return cls(identifier=others[0], row=row, reason=reason)
 
     def read(
-        self, record: dict[str, str | None], default_reason: str
+        self, record: dict[str, str | None], default_reason: str, kind: str
     ) -> RejectedContact:
         row = (record.get(self.row) or "").strip() if self.row else ""
         reason = (record.get(self.reason) or "").strip() if self.reason else ""
@@ -148,6 +148,7 @@ class _ReportColumns:
             identifier=(record.get(self.identifier) or "").strip(),
             reason=reason or default_reason,
             row=int(row) if row else None,
+            code=kind,
         )
 
 

@@ -93,12 +93,15 @@ class RejectedContact:
 
     `identifier` is the value Brevo's report shows (the email, or the EXT_ID or
     SMS that was duplicated), `reason` says why, and `row` is the row's position
-    in the import body, counted from 1, when the report gives it.
+    in the import body, counted from 1, when the report gives it. `code` names
+    the report the row came from, as Brevo names it (`invalid_emails`,
+    `duplicate_email_id`, ...).
     """
 
     identifier: str
     reason: str
     row: int | None = None
+    code: str = ""
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,8 @@ class ContactSyncReport:
     brevo_requests: int = 0
     brevo_bytes_sent: int = 0
     rejection_reasons: Counter = field(default_factory=Counter)
-    rejection_sample: list[Rejection] = field(default_factory=list)
+    # Masked: a sample shows Dagster users what went wrong, never raw keys.
+    rejection_sample: list[RowRejection] = field(default_factory=list)
     contacts_updated: int = 0
     list_adds: int = 0
     last_seq_read: int = 0
@@ -115,17 +116,16 @@ class ContactSyncReport:
         """Whether Brevo confirmed the outcome of every contact sent."""
         return not self.unconfirmed_imports
 
-    def reject(
-        self, rejection: Rejection, action: str, *, by_brevo: bool, kind: str
-    ) -> None:
-        if by_brevo:
+    def reject(self, rejection: RowRejection, kind: str) -> None:
+        """Count a row that was not acknowledged; `kind` masks its key."""
+        if rejection.by_brevo:
             self.rejected_by_brevo += 1
         else:
             self.rejected_before_sending += 1
-        self.rejected_by_action[action] += 1
+        self.rejected_by_action[rejection.action] += 1
         self.rejection_reasons[rejection.reason] += 1
         if len(self.rejection_sample) < REJECTION_SAMPLE_SIZE:
-            masked = Rejection(mask_key(kind, rejection.key), rejection.reason)
+            masked = dataclasses.replace(rejection, key=mask_key(kind, rejection.key))
             self.rejection_sample.append(masked)
 
 
@@ -391,10 +391,11 @@ def _rows(
             report.last_seq_read = seq
             contact = changes.mapping.to_contact(row)
             if isinstance(contact, Rejection):
-                report.reject(contact, action, by_brevo=False, kind=kind)
-                rejections.append(
-                    RowRejection(seq, contact.key, action, contact.reason, False)
+                rejection = RowRejection(
+                    seq, contact.key, action, contact.code, contact.reason, False
                 )
+                report.reject(rejection, kind)
+                rejections.append(rejection)
                 continue
             list_id = int(row[changes.list_at])
             yield seq, action, list_id, bool(row[changes.in_list_at]), contact
@@ -467,10 +468,17 @@ def _update_contacts(
         for index, (seq, action, list_id, in_list, contact) in enumerate(batch):
             refusal = refused.get(index)
             if refusal is not None:
-                reason = f"{refusal.code}: {refusal.message}".strip(": ")
                 key = _contact_key(kind, contact)
-                report.reject(Rejection(key, reason), action, by_brevo=True, kind=kind)
-                rejections.append(RowRejection(seq, key, action, reason, True))
+                rejection = RowRejection(
+                    seq,
+                    key,
+                    action,
+                    refusal.code,
+                    refusal.message or refusal.code,
+                    True,
+                )
+                report.reject(rejection, kind)
+                rejections.append(rejection)
                 continue
             report.contacts_updated += 1
             if not in_list:
@@ -538,18 +546,16 @@ def _follow_imports(
             report.unconfirmed_rows += sum(len(b.seqs) for b in unconfirmed)
             return previous_last
         for refused, index in zip(outcome.rejected, indexes, strict=True):
-            action = _ACTIONS[body.actions[index]]
-            report.reject(
-                Rejection(refused.identifier, refused.reason),
-                action,
+            rejection = RowRejection(
+                seq=body.seqs[index],
+                key=refused.identifier,
+                action=_ACTIONS[body.actions[index]],
+                code=refused.code,
+                reason=refused.reason,
                 by_brevo=True,
-                kind=kind,
             )
-            rejections.append(
-                RowRejection(
-                    body.seqs[index], refused.identifier, action, refused.reason, True
-                )
-            )
+            report.reject(rejection, kind)
+            rejections.append(rejection)
         previous_last = body.last_seq
     return None
 

@@ -21,6 +21,10 @@ from tajo_assets.sync.encode import (
 )
 from tajo_assets.sync.keys import import_entry, key_problem, normalize_key
 
+# Codes of the rows refused before sending, as TAJO_REJECTIONS records them.
+INVALID_KEY = "invalid_key"
+INVALID_VALUE = "invalid_value"
+
 
 class MappingError(Exception):
     """The field mapping does not fit the query's columns; fix configuration."""
@@ -36,10 +40,13 @@ class MappedAttribute:
 
 @dataclass(frozen=True)
 class Rejection:
-    """A row that was not sent (or that Brevo refused), with the reason."""
+    """A row that cannot be sent, with the reason and a short code for it:
+    `invalid_key` (no usable identifier) or `invalid_value` (a value that has no
+    Brevo encoding)."""
 
     key: str
     reason: str
+    code: str
 
 
 @dataclass(frozen=True)
@@ -68,7 +75,7 @@ class ResolvedMapping:
         raw, key = self._key(row)
         problem = key_problem(self.identifier_kind, key)
         if problem is not None:
-            return Rejection(_raw_text(raw), problem)
+            return Rejection(_raw_text(raw), problem, INVALID_KEY)
         attributes = {}
         for mapped in self.attributes:
             value = row[mapped.index]
@@ -77,7 +84,9 @@ class ResolvedMapping:
             try:
                 attributes[mapped.attribute] = mapped.encode(value)
             except ValueEncodingError as error:
-                return Rejection(key, f"column {mapped.column.name}: {error}")
+                return Rejection(
+                    key, f"column {mapped.column.name}: {error}", INVALID_VALUE
+                )
         return import_entry(self.identifier_kind, key, attributes)
 
     def _key(self, row: Sequence[Any]) -> tuple[Any, str | None]:

@@ -85,11 +85,14 @@ class Removals:
 
 @dataclass(frozen=True)
 class RowRejection:
-    """A planned row that was not acknowledged: its sequence number and why."""
+    """A planned row that was not acknowledged: its sequence number, the action
+    it was sent for, and why, as a short code (Brevo's when Brevo refused it)
+    and a sentence."""
 
     seq: int
     key: str
     action: str
+    code: str
     reason: str
     by_brevo: bool
 
@@ -102,6 +105,7 @@ class Planner:
         self.tables = state.tables
         self.run_id = run_id
         self._removals = Removals(leavers=False, movers=False)
+        self._rejections_have_code = False
 
     def snapshot_columns(self) -> list[Column]:
         """The snapshot's columns, read without reading a row."""
@@ -207,6 +211,7 @@ class Planner:
 
     def record_invalid_rows(self) -> None:
         """Log the rows the plan refused (empty or repeated keys) as rejections."""
+        self._add_rejection_code()
         self.state.run(
             render_sql("record_invalid_rows", **self._names()),
             {
@@ -233,9 +238,18 @@ class Planner:
 
     def record_rejections(self, rejections: Sequence[RowRejection]) -> None:
         """Write rejected rows to TAJO_REJECTIONS, a few hundred per statement."""
+        if rejections:
+            self._add_rejection_code()
         for start in range(0, len(rejections), REJECTION_ROWS_PER_STATEMENT):
             chunk = rejections[start : start + REJECTION_ROWS_PER_STATEMENT]
             self.state.run(*_insert_rejections(self, chunk))
+
+    def _add_rejection_code(self) -> None:
+        """Give a TAJO_REJECTIONS made before the CODE column that column, once
+        per run and only in runs that reject rows."""
+        if not self._rejections_have_code:
+            self.state.run(render_sql("add_rejection_code", **self._names()))
+            self._rejections_have_code = True
 
     def commit_sent(self, first_seq: int, last_seq: int) -> None:
         """Make the acknowledged rows first_seq..last_seq the state, each in the
@@ -391,7 +405,7 @@ def _insert_rejections(
     planner: Planner, chunk: Sequence[RowRejection]
 ) -> tuple[str, dict[str, object]]:
     rows = ", ".join(
-        f"(:seq_{i}, :key_{i}, :action_{i}, :reason_{i}, :by_{i})"
+        f"(:seq_{i}, :key_{i}, :action_{i}, :code_{i}, :reason_{i}, :by_{i})"
         for i in range(len(chunk))
     )
     sql = render_sql(
@@ -407,6 +421,7 @@ def _insert_rejections(
             f"seq_{i}": rejection.seq,
             f"key_{i}": rejection.key,
             f"action_{i}": rejection.action,
+            f"code_{i}": rejection.code,
             f"reason_{i}": rejection.reason,
             f"by_{i}": "BREVO" if rejection.by_brevo else "TAJO",
         }

@@ -113,7 +113,7 @@ def test_update_only_rejects_the_unknown_contact_and_retries_it_next_run(
 
     assert first.success and second.success
     assert sync_counts(first)["rejection_reasons"] == {
-        "document_not_found: No contact found for indexes 1": 1
+        "No contact found for indexes 1": 1
     }
     counts = sync_counts(second)
     assert (counts["retried"], counts["contacts_sent"], counts["rejected"]) == (1, 1, 0)
@@ -140,6 +140,10 @@ def test_a_batch_with_one_unknown_contact_rejects_only_that_row(
     [sample] = counts["rejected_sample"].records
     assert sample.data["key"].startswith("p") and "@example.com" in sample.data["key"]
     assert sample.data["key"] != "p4@example.com"  # masked
+    # New to the sync state, so planned as a create, which update-only sends
+    # as an update.
+    assert (sample.data["action"], sample.data["rejected_by"]) == ("create", "BREVO")
+    assert sample.data["code"] == "document_not_found"
     assert [first_name(sandbox, a) for a in people] == [
         "Name 1",
         "Name 2",

@@ -215,9 +215,31 @@ def test_a_row_brevo_rejects_is_retried_on_the_next_run_without_a_change(
     assert sandbox.brevo.contact(email(42))["attributes"]["SCORE"] == 42.5
     assert list_members(sandbox) == everyone()
     logged = people.execute(
-        f"SELECT KEY, REJECTED_BY FROM {project.state_schema}.TAJO_REJECTIONS"  # noqa: S608
+        f"SELECT KEY, ACTION, CODE, REJECTED_BY "  # noqa: S608
+        f"FROM {project.state_schema}.TAJO_REJECTIONS"
     )
-    assert logged == [(email(42), "BREVO")]
+    assert logged == [(email(42), "create", "invalid_emails", "BREVO")]
+
+
+def test_a_rejections_table_made_before_codes_gains_the_code_column(
+    write_project, people, sandbox, instance
+):
+    project = write_project(MAPPING, people.audience)
+    rejections = f"{project.state_schema}.TAJO_REJECTIONS"
+    people.execute(f"CREATE SCHEMA {project.state_schema}")
+    people.execute(
+        f"CREATE TABLE {rejections} (RUN_ID VARCHAR NOT NULL, "
+        "SYNC_NAME VARCHAR NOT NULL, SEQ NUMBER, KEY VARCHAR, ACTION VARCHAR, "
+        "REASON VARCHAR NOT NULL, REJECTED_BY VARCHAR NOT NULL, "
+        "REJECTED_AT_UTC TIMESTAMP_NTZ NOT NULL)"
+    )
+    sandbox.brevo.faults.refuse_rows({email(42)}, times=1)
+
+    result = project.run(instance)
+
+    assert result.success
+    logged = people.execute(f"SELECT KEY, CODE FROM {rejections}")  # noqa: S608
+    assert logged == [(email(42), "invalid_emails")]
 
 
 def test_duplicate_keys_are_rejected_as_invalid_rows_and_never_sent(
@@ -240,9 +262,10 @@ def test_duplicate_keys_are_rejected_as_invalid_rows_and_never_sent(
     assert counts["rejection_reasons"] == {"duplicate key": 2}
     assert sandbox.brevo.contact(email(5)) is None
     rejected = people.execute(
-        f"SELECT KEY, REASON FROM {project.state_schema}.TAJO_REJECTIONS"  # noqa: S608
+        f"SELECT KEY, CODE, REASON FROM {project.state_schema}.TAJO_REJECTIONS"  # noqa: S608
     )
-    assert rejected == [(email(5), "the key appears 2 times in the query result")] * 2
+    reason = "the key appears 2 times in the query result"
+    assert rejected == [(email(5), "duplicate_key", reason)] * 2
 
 
 def test_a_full_resync_sends_every_row_and_still_removes_leavers(

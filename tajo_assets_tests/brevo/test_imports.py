@@ -119,8 +119,8 @@ def test_a_report_of_invalid_emails_reads_rows_and_reasons() -> None:
 
     reason = "invalid email address, or no identifier at all"
     assert rejected == (
-        RejectedContact("not-an-email", reason, row=3),
-        RejectedContact("", reason, row=7),
+        RejectedContact("not-an-email", reason, row=3, code="invalid_emails"),
+        RejectedContact("", reason, row=7, code="invalid_emails"),
     )
 
 
@@ -129,7 +129,9 @@ def test_a_report_with_its_own_reasons_keeps_them() -> None:
 
     rejected = parse_rejection_report(report, "invalid_emails")
 
-    assert rejected == (RejectedContact("bad@", "Invalid email address"),)
+    assert rejected == (
+        RejectedContact("bad@", "Invalid email address", code="invalid_emails"),
+    )
 
 
 def test_a_duplicate_report_names_the_repeated_identifier() -> None:
@@ -137,7 +139,10 @@ def test_a_duplicate_report_names_the_repeated_identifier() -> None:
 
     assert rejected == (
         RejectedContact(
-            "C-17", "EXT_ID repeated in the import or held by another contact", 2
+            "C-17",
+            "EXT_ID repeated in the import or held by another contact",
+            2,
+            code="duplicate_ext_id",
         ),
     )
 

@@ -291,7 +291,7 @@ def test_a_row_with_a_bad_sms_key_is_rejected_with_the_value_read():
     rejection = _bound("sms").to_contact(("06 12 34 56 78", "Ann"))
 
     assert rejection == Rejection(
-        "06 12 34 56 78", key_problem("sms", "0612345678") or ""
+        "06 12 34 56 78", key_problem("sms", "0612345678") or "", "invalid_key"
     )
     assert rejection.reason.startswith("SMS number without a country code")
 

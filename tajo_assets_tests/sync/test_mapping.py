@@ -72,7 +72,7 @@ def test_an_invalid_email_is_rejected_with_the_reason():
     row = ("not-an-email", Decimal(1), None, True)
 
     assert resolved().to_contact(row) == Rejection(
-        "not-an-email", "invalid email address"
+        "not-an-email", "invalid email address", "invalid_key"
     )
 
 
@@ -84,14 +84,16 @@ def test_a_value_brevo_cannot_hold_rejects_the_row_naming_the_column():
     rejection = bound.to_contact(("ann@example.com", float("nan")))
 
     assert rejection == Rejection(
-        "ann@example.com", "column SCORE: nan is not a number Brevo can store"
+        "ann@example.com",
+        "column SCORE: nan is not a number Brevo can store",
+        "invalid_value",
     )
 
 
 def test_a_null_email_is_rejected_with_an_empty_key():
     rejection = resolved().to_contact((None, Decimal(1), None, True))
 
-    assert rejection == Rejection("", "empty key")
+    assert rejection == Rejection("", "empty key", "invalid_key")
 
 
 def test_a_misspelt_column_gets_a_suggestion():

@@ -14,7 +14,12 @@ CREATE TABLE IF NOT EXISTS {state_schema}.TAJO_REJECTIONS (
     REASON VARCHAR NOT NULL,
     -- BREVO when Brevo refused the row, TAJO when it was never sent.
     REJECTED_BY VARCHAR NOT NULL,
-    REJECTED_AT_UTC TIMESTAMP_NTZ NOT NULL
+    REJECTED_AT_UTC TIMESTAMP_NTZ NOT NULL,
+    -- The code Brevo gave (or the name of its import report) when Brevo refused
+    -- the row, and invalid_key, invalid_value, empty_key or duplicate_key when
+    -- the row was never sent. No semicolon or quote in comments here: the file
+    -- is split into statements on semicolons.
+    CODE VARCHAR
 );
 -- One row per key Brevo acknowledged (or rejected): the fingerprint of the values
 -- it holds, and whether this project put the contact in the sync's list.
