@@ -30,6 +30,7 @@ import dagster as dg
 import yaml
 
 from tajo_assets.automation.jobs import FORCE_TAG, FULL_RESYNC_TAG, SYNC_JOB_NAME
+from tajo_assets.automation.orphans import CommandBusyError, owned_runs
 from tajo_assets.automation.partitions import (
     WINDOW_KEY_SHAPE,
     job_partitions,
@@ -447,6 +448,23 @@ def _sync(args: argparse.Namespace) -> int:
         print(f"tajo sync: {error}")
         return 2
 
+    try:
+        with owned_runs(env.get("DAGSTER_HOME")) as owner_tags:
+            returncode = _execute_sync(args, config, env, tags | owner_tags)
+    except CommandBusyError as error:
+        print(f"tajo sync: {error}")
+        return 2
+    if returncode != 0:
+        print(f"tajo sync: the run failed (exit code {returncode}); see its log above")
+    elif args.dry_run:
+        print("tajo sync: dry run done; the plan is in the log above, nothing was sent")
+    return returncode
+
+
+def _execute_sync(
+    args: argparse.Namespace, config: Path, env: dict[str, str], tags: dict[str, str]
+) -> int:
+    """Run the job through `dagster job execute`; returns its exit code."""
     execute = [_venv_tool("dagster"), "job", "execute"]
     execute += ["-m", "tajo_assets.definitions", "-j", SYNC_JOB_NAME]
     execute += ["--tags", json.dumps(tags)] if tags else []
@@ -456,12 +474,7 @@ def _sync(args: argparse.Namespace) -> int:
             run_config = Path(scratch) / "dry_run.yaml"
             run_config.write_text(dry_run_config(load_config(config, env=env)))
             execute += ["-c", str(run_config)]
-        returncode = subprocess.run(execute, env=env, check=False).returncode  # noqa: S603
-    if returncode != 0:
-        print(f"tajo sync: the run failed (exit code {returncode}); see its log above")
-    elif args.dry_run:
-        print("tajo sync: dry run done; the plan is in the log above, nothing was sent")
-    return returncode
+        return subprocess.run(execute, env=env, check=False).returncode  # noqa: S603
 
 
 def dry_run_config(settings: TajoConfig) -> str:
