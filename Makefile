@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test ui lint format clean
+.PHONY: install demo test bench ui lint format clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest
+
+# The sync benchmark (minutes at 1,000,000 rows); ARGS="--rows 20000" for others.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.sync_bench $(ARGS)
 
 ui: $(STAMP)
 	$(BIN)/tajo sandbox run -- $(BIN)/dagster dev -h 127.0.0.1 -p 3000

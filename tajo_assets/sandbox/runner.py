@@ -126,8 +126,14 @@ class RunningSandbox:
     """Both servers of one sandbox home, serving on 127.0.0.1."""
 
     def __init__(
-        self, home: SandboxHome, *, snowflake_port: int = 0, brevo_port: int = 0
+        self,
+        home: SandboxHome,
+        *,
+        snowflake_port: int = 0,
+        brevo_port: int = 0,
+        brevo_rate_limits: bool = True,
     ) -> None:
+        """`brevo_rate_limits=False` switches Brevo's limits off (benchmarks)."""
         self.home = home
         self.brevo_api_key = home.brevo_key_path.read_text().strip()
         self.snowflake = SnowflakeSandbox(
@@ -138,7 +144,12 @@ class RunningSandbox:
             )
         )
         self._register_other_credentials()
-        self.brevo = BrevoSandbox(BrevoSandboxSettings(api_keys={self.brevo_api_key}))
+        brevo_settings = BrevoSandboxSettings(api_keys={self.brevo_api_key})
+        if not brevo_rate_limits:
+            brevo_settings.contacts_per_second = None
+            brevo_settings.contacts_per_hour = None
+            brevo_settings.other_per_hour = None
+        self.brevo = BrevoSandbox(brevo_settings)
         self._servers = [
             ServerThread(self.snowflake.app, snowflake_port, name="snowflake-sandbox"),
             ServerThread(self.brevo.app, brevo_port, name="brevo-sandbox"),

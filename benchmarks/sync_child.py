@@ -1,0 +1,49 @@
+"""One sync run for the benchmark, in a process of its own so its memory is its own.
+
+`python -m benchmarks.sync_child CONFIG` materializes the audience and the sync
+of the project at CONFIG in this process (Dagster's in-process executor) and
+prints one JSON line: the wall time and both assets' metadata.
+"""
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+
+from tajo_assets.build import build_definitions
+from tajo_assets.config import load_config
+
+SYNC_NAME = "bench_contacts"
+
+
+def main(config_path: str) -> int:
+    definitions = build_definitions(load_config(Path(config_path)))
+    job = definitions.resolve_job_def("tajo_sync")
+    selection = [
+        dg.AssetKey(["snowflake", SYNC_NAME]),
+        dg.AssetKey(["brevo", SYNC_NAME]),
+    ]
+    started = time.perf_counter()
+    with dg.instance_for_test() as instance:
+        result = job.execute_in_process(
+            instance=instance, asset_selection=selection, raise_on_error=False
+        )
+    wall_s = time.perf_counter() - started
+    metadata = {}
+    for key in selection:
+        events = result.asset_materializations_for_node("__".join(key.path))
+        if events:
+            metadata["/".join(key.path)] = {
+                # Lists (import process ids, handles) as their lengths.
+                name: len(value.value) if isinstance(value.value, list) else value.value
+                for name, value in events[0].metadata.items()
+                if isinstance(value.value, int | float | str | list)
+            }
+    print(json.dumps({"ok": result.success, "wall_s": wall_s, "metadata": metadata}))
+    return 0 if result.success else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
