@@ -775,6 +775,16 @@ def _create_attribute(brevo: BrevoClient, mapped: MappedAttribute) -> None:
 
 
 def _category_options(have: Attribute, mapped: MappedAttribute) -> dict[str, Any]:
+    """What Brevo takes for each label of a category attribute it already has.
+
+    An option whose value is not a number is listed with `value` 0 and its
+    own value in `valueStr`; that one is sent instead.
+    """
     if have.category != CATEGORY:
         return {label: label for label in mapped.options.values or ()}
-    return {option.label: option.value for option in have.enumeration or ()}
+    return {
+        option.label: option.value
+        if option.value_str in (None, str(option.value))
+        else option.value_str
+        for option in have.enumeration or ()
+    }

@@ -4,9 +4,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tajo_assets.brevo import Attribute
 from tajo_assets.config import FieldMapping
 from tajo_assets.config.attributes import AttributeOptions
 from tajo_assets.snowflake import Column
+from tajo_assets.sync.contacts import _category_options
 from tajo_assets.sync.mapping import MappingError, Rejection, resolve_mapping
 
 UTC = ZoneInfo("UTC")
@@ -184,3 +186,23 @@ def test_a_value_outside_the_category_rejects_the_row_without_repeating_it():
         "column TIER: a value that is not one of attributes.TIER.values (Gold, "
         "Silver); add it there, or fix the column",
     )
+
+
+def test_a_category_brevo_lists_with_text_values_is_sent_its_value_text():
+    listed = Attribute.model_validate(
+        {
+            "name": "LANGUAGE",
+            "category": "category",
+            "type": "text",
+            "enumeration": [
+                {"label": "English", "value": 0, "valueStr": "en"},
+                {"label": "Gold", "value": 4, "valueStr": "4"},
+                {"label": "Old", "value": 5},
+            ],
+        }
+    )
+    [mapped] = with_policies().attributes[3:]
+
+    assert _category_options(listed, mapped) == {"English": "en", "Gold": 4, "Old": 5}
+    # What is read back is never sent when creating an attribute.
+    assert listed.enumeration[0].model_dump() == {"value": 0, "label": "English"}
