@@ -26,7 +26,7 @@ from tajo_assets.automation.sensors import build_source_change_sensors, source_t
 from tajo_assets.checks import build_checks, build_row_count_check
 from tajo_assets.config import SyncSpec, TajoConfig
 from tajo_assets.resources import build_resources
-from tajo_assets.sync.state import SyncTables, definition_hash
+from tajo_assets.sync.state import SyncTables, definition_hash, sync_definition
 
 # Incremental audiences and syncs run a range of windows as one run (see
 # tajo_assets.automation.partitions); Dagster marks that parameter as beta.
@@ -108,7 +108,7 @@ def _warehouse_assets(config: TajoConfig) -> tuple[list, list]:
         produced = produced_tables(models)
         sources |= {models.orders, models.customers}
     by_key = {table_key(table): key for table, key in produced.items()}
-    mappings = {spec.query_name: spec.mapping.as_dict() for spec in config.syncs()}
+    specs = {spec.query_name: spec for spec in config.syncs()}
     for name, sql in config.queries().items():
         tables = tables_read_by(
             sql, config.snowflake.database, config.snowflake.schema_
@@ -119,7 +119,10 @@ def _warehouse_assets(config: TajoConfig) -> tuple[list, list]:
         upstream = [
             by_key.get(table_key(table)) or table_key(table) for table in tables
         ]
-        definition = definition_hash(sql, mappings.get(name))
+        spec = specs.get(name)
+        definition = (
+            definition_hash(sql, None) if spec is None else sync_definition(spec)
+        )
         assets.append(
             build_audience_asset(
                 _tables(config, name),

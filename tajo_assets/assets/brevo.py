@@ -21,7 +21,7 @@ from tajo_assets.sync.contacts import (
     SyncRun,
     sync_contacts,
 )
-from tajo_assets.sync.state import SyncTables, definition_hash
+from tajo_assets.sync.state import SyncTables, sync_definition
 
 log = logging.getLogger("tajo_assets.sync")
 
@@ -56,7 +56,7 @@ def build_contact_sync_asset(
     moves members between its segment lists in every mode.
     """
     upstream = audience_key(spec.query_name)
-    definition = definition_hash(spec.sql, spec.mapping.as_dict())
+    definition = sync_definition(spec)
     options = ContactSyncOptions(
         timezone=ZoneInfo(config.snowflake.timezone),
         max_list_shrink=config.checks.max_list_shrink,

@@ -15,10 +15,16 @@ class _BrevoObject(BaseModel):
 
 
 class AttributeOption(_BrevoObject):
-    """One value of a `category` attribute: an integer id and its label."""
+    """One value of a `category` attribute: an integer id and its label.
+
+    Brevo lists `valueStr` too since 2026-05, the option's value as written:
+    for a non-numeric one (`"en"`) `value` is then 0 (developers.brevo.com
+    changelog 2026/5/1). It is read, never sent.
+    """
 
     value: int
     label: str
+    value_str: str | None = Field(default=None, alias="valueStr", exclude=True)
 
 
 class Attribute(_BrevoObject):

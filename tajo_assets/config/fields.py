@@ -33,7 +33,9 @@ _OWN_ATTRIBUTE = {
 
 _LOWER_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 _UNQUOTED_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,254}")
-_ATTRIBUTE_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+# Brevo: letters, digits and _, not starting with a digit or a special character
+# (help.brevo.com article 209499605); names go upper-case in payloads.
+_ATTRIBUTE_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 _ACCOUNT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -181,8 +183,8 @@ def check_mapping_target(value: str) -> str:
         hint = ""
     raise invalid_value(
         "'email', 'ext_id' or 'sms' for the contact identifier, or a Brevo "
-        "attribute name: upper-case letters, digits and _, not starting with a "
-        f"digit (e.g. 'FIRSTNAME'){hint}"
+        "attribute name: upper-case letters, digits and _, starting with a "
+        f"letter (e.g. 'FIRSTNAME'){hint}"
     )
 
 

@@ -12,6 +12,11 @@ from enum import StrEnum
 
 from pydantic import Field, field_validator, model_validator
 
+from tajo_assets.config.attributes import (
+    AttributeName,
+    AttributeOptions,
+    attribute_problems,
+)
 from tajo_assets.config.checks import ChecksConfig
 from tajo_assets.config.errors import Location, problems_found
 from tajo_assets.config.fields import (
@@ -390,6 +395,11 @@ class TajoConfig(Section):
         alias="syncs",
         description="lower-case sync name -> query and destination list",
     )
+    attributes: dict[AttributeName, AttributeOptions] = Field(
+        default_factory=dict,
+        description="Brevo attribute name (a mapping's target) -> null_policy, "
+        "and type: category with its values",
+    )
     models: ModelsConfig | None = Field(
         None, description="warehouse models (RFM, segments); absent means none"
     )
@@ -430,9 +440,17 @@ class TajoConfig(Section):
         """The declared syncs, resolved, in the order written."""
         queries, mapping = self.queries(), self.field_mapping
         return [
-            resolve_sync(name, sync, queries, mapping)
+            resolve_sync(name, sync, queries, mapping, self.attributes)
             for name, sync in self.declared_syncs.items()
         ]
+
+    def _mapping_targets(self) -> set[str]:
+        """Every target of `field_mapping` and of the syncs' own mappings."""
+        targets = set(self.field_mapping.root.values())
+        for sync in self.declared_syncs.values():
+            own = sync.destination.attribute_mapping
+            targets |= set(own.root.values()) if own is not None else set()
+        return targets
 
     @model_validator(mode="after")
     def _syncs_consistent(self) -> "TajoConfig":
@@ -440,6 +458,7 @@ class TajoConfig(Section):
             self.declared_syncs, self.snowflake.queries, self.field_mapping
         )
         problems += placeholder_problems(self.snowflake.queries, self.declared_syncs)
+        problems += attribute_problems(self.attributes, self._mapping_targets())
         if problems:
             raise problems_found(problems)
         return self

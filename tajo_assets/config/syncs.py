@@ -5,11 +5,12 @@ names a known query, a query feeds one sync, a mapping keeps its identifier.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from pydantic import Field, model_validator
 
+from tajo_assets.config.attributes import AttributeOptions
 from tajo_assets.config.errors import Location, problems_found
 from tajo_assets.config.fields import PositiveNumber, SqlText, Text
 from tajo_assets.config.mapping import AttributeMapping, FieldMapping
@@ -145,6 +146,16 @@ class SyncSpec:
     mapping: FieldMapping
     mode: SyncMode = SyncMode.UPSERT
     segment_column: str | None = None
+    # Options of the attributes this sync's mapping targets (see `attributes:`).
+    attributes: Mapping[str, AttributeOptions] = field(default_factory=dict)
+
+    def definition_options(self) -> dict[str, dict]:
+        """The attribute options that change what is sent, for the definition hash."""
+        return {
+            name: options.as_definition()
+            for name, options in sorted(self.attributes.items())
+            if options.as_definition()
+        }
 
     @property
     def list_label(self) -> str:
@@ -161,10 +172,17 @@ def resolve_sync(
     sync: SyncConfig,
     queries: Mapping[str, str],
     field_mapping: FieldMapping,
+    attributes: Mapping[str, AttributeOptions] | None = None,
 ) -> SyncSpec:
-    """`sync` with its SQL and mapping looked up; `queries` includes inline SQL."""
+    """`sync` with its SQL and mapping looked up; `queries` includes inline SQL.
+
+    `attributes` are the file's attribute options; the spec keeps those of the
+    attributes its mapping targets.
+    """
     query_name = sync.query if sync.names_a_query else name
     destination = sync.destination
+    mapping = sync_mapping(field_mapping, destination.attribute_mapping)
+    targets = set(mapping.attributes.values())
     return SyncSpec(
         name=name,
         query_name=query_name,
@@ -172,9 +190,14 @@ def resolve_sync(
         list_id=destination.list_id,
         list_name=destination.list_name,
         folder_name=destination.folder_name if destination.list_name else None,
-        mapping=sync_mapping(field_mapping, destination.attribute_mapping),
+        mapping=mapping,
         mode=sync.mode,
         segment_column=destination.segment_column,
+        attributes={
+            name: options
+            for name, options in (attributes or {}).items()
+            if name in targets
+        },
     )
 
 

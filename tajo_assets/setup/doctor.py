@@ -45,7 +45,12 @@ from tajo_assets.snowflake import (
     placeholder_names,
     resolve_base_url,
 )
-from tajo_assets.sync.mapping import MappingError, ResolvedMapping, resolve_mapping
+from tajo_assets.sync.mapping import (
+    MappingError,
+    ResolvedMapping,
+    resolve_mapping,
+    type_mismatch,
+)
 from tajo_assets.sync.state import EPOCH, strip_statement
 
 BREVO_TIMEOUT_S = 15.0
@@ -370,7 +375,11 @@ def _queries(
         source = f"query {spec.query_name}"
         try:
             mapping = resolve_mapping(
-                spec.mapping, columns[spec.query_name], source, timezone
+                spec.mapping,
+                columns[spec.query_name],
+                source,
+                timezone,
+                options=spec.attributes,
             )
         except MappingError as error:
             yield Check(Status.FAIL, f"sync {spec.name} mapping", str(error))
@@ -486,8 +495,8 @@ def _attributes(brevo: BrevoClient, found: _Findings) -> Check:
             have = existing.get(name.upper())
             if have is None:
                 missing[name] = kind
-            elif have.type and have.type != kind:
-                mismatched.append(f"{name} is {have.type}, its column holds {kind}")
+            elif (mismatch := type_mismatch(have, kind)) is not None:
+                mismatched.append(mismatch)
     if not missing and not mismatched:
         return Check(Status.PASS, what, "every mapped attribute exists")
     notes = []

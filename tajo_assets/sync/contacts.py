@@ -22,20 +22,27 @@ from zoneinfo import ZoneInfo
 
 from tajo_assets.brevo import (
     DEFAULT_MAX_BODY_BYTES,
+    Attribute,
+    AttributeOption,
     BrevoClient,
     BrevoNotFoundError,
     split_import_bodies,
 )
 from tajo_assets.config import SyncSpec
+from tajo_assets.config.attributes import NullPolicy
 from tajo_assets.config.syncs import SyncMode
 from tajo_assets.snowflake import Column, SqlApiClient
+from tajo_assets.sync.encode import CLEARED
 from tajo_assets.sync.keys import list_change_arguments, mask_key, update_item
 from tajo_assets.sync.lists import Destination, resolve_destination
 from tajo_assets.sync.mapping import (
+    CATEGORY,
+    MappedAttribute,
     MappingError,
     Rejection,
     ResolvedMapping,
     resolve_mapping,
+    type_mismatch,
 )
 from tajo_assets.sync.plan import Planner, PlanSummary, Removals, RowRejection
 from tajo_assets.sync.state import SyncTables, WarehouseState
@@ -206,7 +213,9 @@ def _sync(
     columns = planner.snapshot_columns()
     _refuse_reserved_columns(spec, columns)
     source = f"query {spec.query_name}"
-    mapping = resolve_mapping(spec.mapping, columns, source, options.timezone)
+    mapping = resolve_mapping(
+        spec.mapping, columns, source, options.timezone, options=spec.attributes
+    )
     destination = resolve_destination(
         spec,
         brevo,
@@ -234,10 +243,10 @@ def _sync(
         _remove_members(planner, brevo, report, spec.mapping.identifier_target)
     last_acknowledged, unsettled = 0, 0
     if plan.to_send:
-        report.attributes_created = _ensure_attributes(brevo, mapping)
+        report.attributes_created, categories = _ensure_attributes(brevo, mapping)
         try:
             last_acknowledged, unsettled = _send_changes(
-                spec, planner, brevo, options, report
+                spec, planner, brevo, options, report, categories
             )
         except BaseException:
             if run.incremental:
@@ -265,6 +274,11 @@ def _plan(
         columns,
         (spec.mapping.identifier_target, spec.mapping.identifier_column),
         [a.column.name for a in mapping.attributes],
+        filled=[
+            (a.column.name, a.attribute)
+            for a in mapping.attributes
+            if a.options.null_policy == NullPolicy.SET_IF_EMPTY
+        ],
         definition=run.definition,
         lists=destination.targets,
         removals=Removals(leavers=mirror, movers=destination.targets.by_segment),
@@ -325,7 +339,14 @@ class _Changes:
     result: Any
 
 
-def _changes(spec: SyncSpec, planner: Planner, options: ContactSyncOptions) -> _Changes:
+def _changes(
+    spec: SyncSpec,
+    planner: Planner,
+    options: ContactSyncOptions,
+    categories: dict[str, dict[str, Any]] | None = None,
+) -> _Changes:
+    """The rows to send; `categories` is what Brevo takes for each label of a
+    category attribute (see `_ensure_attributes`)."""
     result = planner.changes()
     mapping = resolve_mapping(
         spec.mapping,
@@ -333,6 +354,8 @@ def _changes(spec: SyncSpec, planner: Planner, options: ContactSyncOptions) -> _
         f"query {spec.query_name}",
         options.timezone,
         key_column=KEY_COLUMN,
+        options=spec.attributes,
+        categories=categories,
     )
     positions = {column.name.upper(): i for i, column in enumerate(result.columns)}
     return _Changes(
@@ -351,13 +374,14 @@ def _send_changes(
     brevo: BrevoClient,
     options: ContactSyncOptions,
     report: ContactSyncReport,
+    categories: dict[str, dict[str, Any]],
 ) -> tuple[int, int]:
     """Send the changed rows the sync's way and commit what Brevo acknowledged.
 
     Returns the last plan sequence number committed (everything up to it is
     settled) and how many rows sent or read are not acknowledged.
     """
-    changes = _changes(spec, planner, options)
+    changes = _changes(spec, planner, options, categories)
     rejections: list[RowRejection] = []
     if spec.mode == SyncMode.UPDATE:
         confirmed_upto = _update_contacts(spec, changes, brevo, report, rejections)
@@ -412,7 +436,10 @@ def _import_contacts(
     """Import the changed rows, list by list, and follow the import processes.
 
     An insert-only sync imports with updateExistingContacts off: contacts
-    Brevo already has keep their values and only join the list.
+    Brevo already has keep their values and only join the list. A body that
+    carries an empty value ("" from the warehouse, or a cleared NULL) goes
+    with emptyContactsAttributes on, since Brevo's import otherwise keeps
+    the stored value; attributes a row leaves out are not in the import.
     """
     kind = spec.mapping.identifier_target
     rows = _rows(changes, report, rejections, kind)
@@ -433,11 +460,12 @@ def _import_contacts(
                 body.seqs.append(seq)
                 body.actions.append(_ACTIONS.index(action))
             body.last_seq = body.seqs[-1]
+            update_existing = spec.mode != SyncMode.INSERT
             body.process_id = brevo.import_contacts(
                 body_contacts,
                 [list_id],
-                update_existing=spec.mode != SyncMode.INSERT,
-                empty_attributes=False,
+                update_existing=update_existing,
+                empty_attributes=update_existing and _erases(body_contacts),
             )
             report.import_process_ids.append(body.process_id)
             report.contacts_sent += len(body_contacts)
@@ -489,6 +517,15 @@ def _update_contacts(
             outcome = brevo.add_contacts_to_list(list_id, **named)
             report.list_adds += len(outcome.success)
     return None
+
+
+def _erases(contacts: list) -> bool:
+    """Whether an import body carries a value that must erase Brevo's."""
+    return any(
+        value == CLEARED
+        for contact in contacts
+        for value in contact["attributes"].values()
+    )
 
 
 def _update_batch(brevo: BrevoClient, kind: str, batch: tuple) -> dict[int, Any]:
@@ -696,24 +733,64 @@ def _attributes(kind: str, contact: dict) -> dict[str, Any]:
     return {n: v for n, v in contact["attributes"].items() if n != key_attribute}
 
 
-def _ensure_attributes(brevo: BrevoClient, mapping: ResolvedMapping) -> list[str]:
-    """Create the mapped attributes Brevo does not have yet; return their names."""
+def _ensure_attributes(
+    brevo: BrevoClient, mapping: ResolvedMapping
+) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    """Create the mapped attributes Brevo does not have yet.
+
+    Returns their names, and for each category attribute what Brevo takes for
+    each label: the option values of Brevo's enumeration (the attribute may
+    predate this configuration), or the labels themselves when Brevo holds it
+    as a text attribute.
+    """
     existing = {
         attribute.name.upper(): attribute for attribute in brevo.get_attributes()
     }
-    created = []
-    for name, kind in mapping.attribute_types().items():
+    created, categories = [], {}
+    for mapped in mapping.attributes:
+        name, kind = mapped.attribute, mapped.brevo_type
         have = existing.get(name)
         if have is None:
-            brevo.create_attribute(name, kind)
+            _create_attribute(brevo, mapped)
             created.append(name)
-        elif have.type and have.type != kind:
+            continue
+        mismatch = type_mismatch(have, kind)
+        if mismatch is not None:
             log.warning(
-                "Brevo attribute %s is of type %s but its column holds %s values; "
-                "Brevo ignores values that do not match, so change the attribute "
-                "type in Brevo or cast the column",
-                name,
-                have.type,
-                kind,
+                "Brevo attribute %s; Brevo ignores values that do not match its "
+                "type, so change the attribute in Brevo, or the column or its "
+                "attributes: entry",
+                mismatch,
             )
-    return created
+        if kind == CATEGORY:
+            categories[name] = _category_options(have, mapped)
+    return created, categories
+
+
+def _create_attribute(brevo: BrevoClient, mapped: MappedAttribute) -> None:
+    if mapped.brevo_type != CATEGORY:
+        brevo.create_attribute(mapped.attribute, mapped.brevo_type)
+        return
+    enumeration = [
+        AttributeOption(value=value, label=label)
+        for value, label in mapped.options.enumeration
+    ]
+    brevo.create_attribute(
+        mapped.attribute, CATEGORY, category=CATEGORY, enumeration=enumeration
+    )
+
+
+def _category_options(have: Attribute, mapped: MappedAttribute) -> dict[str, Any]:
+    """What Brevo takes for each label of a category attribute it already has.
+
+    An option whose value is not a number is listed with `value` 0 and its
+    own value in `valueStr`; that one is sent instead.
+    """
+    if have.category != CATEGORY:
+        return {label: label for label in mapped.options.values or ()}
+    return {
+        option.label: option.value
+        if option.value_str in (None, str(option.value))
+        else option.value_str
+        for option in have.enumeration or ()
+    }

@@ -1,15 +1,16 @@
 """Encode Snowflake values for Brevo contact attributes.
 
 Brevo knows four attribute types that a warehouse column can map onto: text,
-float, date and boolean. Values keep their meaning on the way: 0, False and ""
-are values; NULL is left out of the contact so Brevo keeps what it has (the
-import is sent with emptyContactsAttributes=false); timestamps become the day
-they fall on in the configured timezone, since Brevo dates have no time.
+float, date and boolean; a `category` attribute is configured with its labels.
+Values keep their meaning on the way: 0, False and "" are values; timestamps
+become the day they fall on in the configured timezone, since Brevo dates have
+no time. What a NULL does is the attribute's NULL policy (see
+`tajo_assets.sync.mapping`).
 """
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -34,6 +35,15 @@ _BREVO_TYPE = {
 _SEMI_STRUCTURED = frozenset({"variant", "object", "array"})
 
 
+CLEARED = ""
+"""An attribute sent to be erased. Brevo's batch and contact updates erase an
+attribute given an empty value; an import does so only when sent with
+emptyContactsAttributes=true (spec `requestContactImport`)."""
+
+# Labels shown in a rejection reason, at most.
+_SHOWN_LABELS = 5
+
+
 class ValueEncodingError(ValueError):
     """A value that Brevo cannot hold; the row is rejected with this reason."""
 
@@ -55,6 +65,39 @@ def make_encoder(column: Column, timezone: ZoneInfo) -> Encoder:
     if column.type.lower() in _SEMI_STRUCTURED:
         return _encode_semi_structured
     return _encode_text
+
+
+def make_category_encoder(
+    attribute: str, labels: Sequence[str], sent: Mapping[str, Any]
+) -> Encoder:
+    """Encode a value of a category attribute as the option Brevo stores.
+
+    The value is read as text and must be one of the configured `labels`
+    (`attributes.<NAME>.values`); `sent` maps each label to what Brevo takes for
+    it: the option's integer value in Brevo's enumeration, since Brevo ignored a
+    label sent for a category attribute (sendinblue/APIv3-python-library#65).
+    The reason of a refusal never repeats the row's value.
+    """
+    configured = frozenset(labels)
+    shown = ", ".join(labels[:_SHOWN_LABELS]) + (
+        ", ..." if len(labels) > _SHOWN_LABELS else ""
+    )
+
+    def encode(value: Any) -> Any:
+        label = _encode_text(value)
+        if label not in configured:
+            raise ValueEncodingError(
+                f"a value that is not one of attributes.{attribute}.values "
+                f"({shown}); add it there, or fix the column"
+            )
+        if label not in sent:
+            raise ValueEncodingError(
+                f"Brevo's category attribute {attribute} has no option {label!r}; "
+                "add it to the attribute in Brevo"
+            )
+        return sent[label]
+
+    return encode
 
 
 def _encode_number(value: Any) -> int | float:

@@ -6,17 +6,20 @@ the column, the columns available and what to fix.
 """
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from tajo_assets.config import FieldMapping
+from tajo_assets.config.attributes import AttributeKind, AttributeOptions, NullPolicy
 from tajo_assets.snowflake import Column
 from tajo_assets.sync.encode import (
+    CLEARED,
     Encoder,
     ValueEncodingError,
     brevo_attribute_type,
+    make_category_encoder,
     make_encoder,
 )
 from tajo_assets.sync.keys import import_entry, key_problem, normalize_key
@@ -30,12 +33,27 @@ class MappingError(Exception):
     """The field mapping does not fit the query's columns; fix configuration."""
 
 
+CATEGORY = "category"
+# The plan column listing the set_if_empty attributes this sync filled before
+# (see `tajo_assets.sync.plan`), as "|NAME|OTHER|".
+FILLED_COLUMN = "TAJO_FILLED"
+_DEFAULT_OPTIONS = AttributeOptions()
+
+
 @dataclass(frozen=True)
 class MappedAttribute:
     attribute: str
     column: Column
     index: int
     encode: Encoder
+    options: AttributeOptions = _DEFAULT_OPTIONS
+
+    @property
+    def brevo_type(self) -> str:
+        """The attribute's Brevo type: configured category, else the column's."""
+        if self.options.type == AttributeKind.CATEGORY:
+            return CATEGORY
+        return brevo_attribute_type(self.column)
 
 
 @dataclass(frozen=True)
@@ -60,17 +78,23 @@ class ResolvedMapping:
     # The column holding the key normalized in the warehouse (see
     # `tajo_assets.sync.keys.key_sql`), when the rows carry one.
     key_index: int | None = None
+    # The plan's FILLED_COLUMN, when the rows carry one.
+    filled_index: int | None = None
 
     def attribute_types(self) -> dict[str, str]:
-        """Brevo attribute name -> Brevo type, derived from the Snowflake columns."""
-        return {a.attribute: brevo_attribute_type(a.column) for a in self.attributes}
+        """Brevo attribute name -> Brevo type: category where configured, else
+        derived from the Snowflake column."""
+        return {a.attribute: a.brevo_type for a in self.attributes}
 
     def to_contact(self, row: Sequence[Any]) -> dict[str, Any] | Rejection:
         """The Brevo import entry for a row, or why the row cannot be sent.
 
         The key travels as Brevo's import expects its kind (see `import_entry`)
         and never also among the mapped attributes: configuration refuses an
-        attribute named like an identifier.
+        attribute named like an identifier. A NULL follows its attribute's
+        policy: skip leaves the attribute out, clear sends it as `CLEARED`; a
+        set_if_empty attribute this sync filled before is left out whatever
+        its value.
         """
         raw, key = self._key(row)
         problem = key_problem(self.identifier_kind, key)
@@ -79,7 +103,12 @@ class ResolvedMapping:
         attributes = {}
         for mapped in self.attributes:
             value = row[mapped.index]
+            policy = mapped.options.null_policy
             if value is None:
+                if policy == NullPolicy.CLEAR:
+                    attributes[mapped.attribute] = CLEARED
+                continue
+            if policy == NullPolicy.SET_IF_EMPTY and self._filled(row, mapped):
                 continue
             try:
                 attributes[mapped.attribute] = mapped.encode(value)
@@ -88,6 +117,16 @@ class ResolvedMapping:
                     key, f"column {mapped.column.name}: {error}", INVALID_VALUE
                 )
         return import_entry(self.identifier_kind, key, attributes)
+
+    def _filled(self, row: Sequence[Any], mapped: MappedAttribute) -> bool:
+        """Whether Brevo acknowledged a value of this attribute from this sync.
+
+        Rows without the plan's record (a dry run's sample of an older plan,
+        say) count as never filled.
+        """
+        if self.filled_index is None:
+            return False
+        return f"|{mapped.attribute}|" in (row[self.filled_index] or "")
 
     def _key(self, row: Sequence[Any]) -> tuple[Any, str | None]:
         """The row's identifier as read, and its normalized key.
@@ -107,22 +146,30 @@ def resolve_mapping(
     source: str,
     timezone: ZoneInfo,
     key_column: str | None = None,
+    *,
+    options: Mapping[str, AttributeOptions] | None = None,
+    categories: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> ResolvedMapping:
     """Bind `mapping` to `columns`; raise MappingError naming what is missing.
 
     With `key_column`, contacts are identified by that column's value (the key
     normalized in the warehouse) rather than by the identifier column's.
+    `options` are the attributes' configured options; `categories` what Brevo
+    takes for each label of a category attribute (by default the configured
+    numbering, 1, 2, 3, ...). Rows carrying FILLED_COLUMN are encoded with it.
     """
     positions = {column.name.upper(): i for i, column in enumerate(columns)}
     missing = [c.upper() for c in mapping.columns if c.upper() not in positions]
     if missing:
         raise MappingError(_missing_columns_message(missing, columns, source))
     attributes = tuple(
-        MappedAttribute(
-            attribute=attribute,
-            column=columns[positions[column.upper()]],
-            index=positions[column.upper()],
-            encode=make_encoder(columns[positions[column.upper()]], timezone),
+        _mapped(
+            attribute,
+            columns[positions[column.upper()]],
+            positions[column.upper()],
+            timezone,
+            (options or {}).get(attribute, _DEFAULT_OPTIONS),
+            (categories or {}).get(attribute),
         )
         for column, attribute in mapping.attributes.items()
     )
@@ -132,7 +179,44 @@ def resolve_mapping(
         attributes=attributes,
         identifier_kind=mapping.identifier_target,
         key_index=positions[key_column.upper()] if key_column else None,
+        filled_index=positions.get(FILLED_COLUMN),
     )
+
+
+def _mapped(
+    attribute: str,
+    column: Column,
+    index: int,
+    timezone: ZoneInfo,
+    options: AttributeOptions,
+    sent: Mapping[str, Any] | None,
+) -> MappedAttribute:
+    if options.type == AttributeKind.CATEGORY:
+        labels = options.values or ()
+        if sent is None:
+            sent = {label: value for value, label in options.enumeration}
+        encode = make_category_encoder(attribute, labels, sent)
+    else:
+        encode = make_encoder(column, timezone)
+    return MappedAttribute(attribute, column, index, encode, options)
+
+
+def type_mismatch(attribute: Any, kind: str) -> str | None:
+    """How Brevo's `attribute` differs from the `kind` its values are sent as.
+
+    Brevo lists a category attribute with type text (spec `getAttributes`
+    example), so category is told by the attribute's category. None when they
+    agree (or Brevo gives no type).
+    """
+    if kind == CATEGORY or attribute.category == CATEGORY:
+        if kind == CATEGORY and attribute.category == CATEGORY:
+            return None
+        have = "a category" if attribute.category == CATEGORY else attribute.type
+        want = "a category (attributes:)" if kind == CATEGORY else kind
+        return f"{attribute.name} is {have} attribute in Brevo, configured as {want}"
+    if attribute.type and attribute.type != kind:
+        return f"{attribute.name} is {attribute.type}, its column holds {kind}"
+    return None
 
 
 def _missing_columns_message(

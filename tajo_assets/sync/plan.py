@@ -106,6 +106,7 @@ class Planner:
         self.run_id = run_id
         self._removals = Removals(leavers=False, movers=False)
         self._rejections_have_code = False
+        self._tracks_filled = False
 
     def snapshot_columns(self) -> list[Column]:
         """The snapshot's columns, read without reading a row."""
@@ -120,6 +121,7 @@ class Planner:
         identifier: tuple[str, str],
         fingerprinted: Sequence[str],
         *,
+        filled: Sequence[tuple[str, str]] = (),
         definition: str,
         lists: ListTargets,
         removals: Removals,
@@ -133,6 +135,9 @@ class Planner:
         values Brevo receives. The definition is part of every fingerprint, so
         a changed mapping sends every row again. An incremental audience also
         reads back the rows earlier runs left unacknowledged (`pending`).
+        `filled` are the (column, attribute) of set_if_empty attributes: the
+        state records which of them Brevo acknowledged a value of, per key,
+        and only whether such a column is NULL counts in the fingerprint.
         """
         names = {column.name.upper(): column.name for column in columns}
         kind, identifier_column = identifier
@@ -144,16 +149,26 @@ class Planner:
                 pending = _pending_union(self.tables, kind, key_column, columns, kept)
         by_name = {column.name.upper(): column for column in columns}
         target, join, list_bindings = _list_sql(lists, names)
+        filled_columns = {column.upper() for column, _ in filled}
+        filled_sql, filled_bindings = self._filled_sql(filled, names)
         fragments = {
             "key": key_sql(kind, key_column),
-            "fingerprint": _fingerprint([by_name[c.upper()] for c in fingerprinted]),
+            "fingerprint": _fingerprint(
+                [by_name[c.upper()] for c in fingerprinted], filled_columns
+            ),
             "pending": pending,
             "target_list": target,
             "list_join": join,
+            "filled": filled_sql,
         }
         self.state.run(
             render_sql("create_plan", fragments=fragments, **self._names()),
-            {"definition": definition, "full_resync": full_resync, **list_bindings},
+            {
+                "definition": definition,
+                "full_resync": full_resync,
+                **list_bindings,
+                **filled_bindings,
+            },
         )
         self._removals = removals
         conditions = _removal_conditions(self.tables.plan, "state", removals)
@@ -162,6 +177,31 @@ class Planner:
         )
         values = [int(value or 0) for value in next(iter(result.rows()))]
         return PlanSummary(*values)
+
+    def _filled_sql(
+        self, filled: Sequence[tuple[str, str]], names: dict[str, str]
+    ) -> tuple[str, dict[str, object]]:
+        """The plan's TAJO_FILLED (what the state says this sync filled) and
+        TAJO_FILLED_AFTER (that, plus what this row fills), with bindings.
+
+        State tables made before set_if_empty existed lack FILLED: it is
+        added first (one statement, only for syncs that use the policy).
+        """
+        self._tracks_filled = bool(filled)
+        if not filled:
+            return "", {}
+        self.state.run(render_sql("add_filled_column", **self._names()))
+        terms, bindings = [], {}
+        for i, (column, attribute) in enumerate(filled):
+            quoted = f"counted.{quote_identifier(names[column.upper()])}"
+            terms.append(
+                f"CASE WHEN CONTAINS(COALESCE(state.FILLED, ''), :filled_{i}) "
+                f"OR {quoted} IS NOT NULL THEN :attribute_{i} || '|' ELSE '' END"
+            )
+            bindings |= {f"filled_{i}": f"|{attribute}|", f"attribute_{i}": attribute}
+        after = " || ".join(["'|'", *terms])
+        sql = f",\n    state.FILLED AS TAJO_FILLED,\n    {after} AS TAJO_FILLED_AFTER"
+        return sql, bindings
 
     def segment_values(self, column: str, incremental: bool) -> list[str]:
         """The distinct values of a segment column in the snapshot (and the rows
@@ -255,7 +295,11 @@ class Planner:
         """Make the acknowledged rows first_seq..last_seq the state, each in the
         list the plan put it in."""
         self.state.run(
-            render_sql("commit_sent", **self._names()),
+            render_sql(
+                "commit_sent",
+                fragments=_filled_commit(self._tracks_filled),
+                **self._names(),
+            ),
             {
                 "run_id": self.run_id,
                 "sync_name": self.tables.sync_name,
@@ -349,20 +393,40 @@ def _without_comment(condition: str) -> str:
     )
 
 
-def _fingerprint(columns: Sequence[Column]) -> str:
+def _fingerprint(columns: Sequence[Column], presence_only: set[str]) -> str:
     """SQL text of the string a row's fingerprint hashes.
 
     Each value is written as its length, a colon and its text, and NULL as "~",
     so no two different rows give the same string: "" and NULL differ, and no
     value can pass for a separator. Timestamps are hashed as the day Brevo
     receives (in the session timezone, the configured one), so a time that
-    moves within a day sends nothing.
+    moves within a day sends nothing. Columns in `presence_only` (set_if_empty
+    attributes, upper-case names) count only as NULL or not: once filled, a
+    new value is not sent, so it must not make the row change.
     """
     parts = [":definition"]
     for column in columns:
+        if column.name.upper() in presence_only:
+            quoted = quote_identifier(column.name)
+            parts.append(f"CASE WHEN {quoted} IS NULL THEN '~' ELSE 'set' END")
+            continue
         text = f"CAST({_as_sent(column)} AS VARCHAR)"
         parts.append(f"COALESCE(LENGTH({text}) || ':' || {text}, '~')")
     return " || '|' || ".join(parts)
+
+
+def _filled_commit(tracks_filled: bool) -> dict[str, str]:
+    """The pieces of commit_sent that carry TAJO_FILLED_AFTER into the state."""
+    if not tracks_filled:
+        return dict.fromkeys(
+            ("filled_select", "filled_update", "filled_column", "filled_value"), ""
+        )
+    return {
+        "filled_select": ",\n        plan.TAJO_FILLED_AFTER AS FILLED",
+        "filled_update": ",\n    FILLED = acknowledged.FILLED",
+        "filled_column": ", FILLED",
+        "filled_value": ",\n        acknowledged.FILLED",
+    }
 
 
 def _as_sent(column: Column) -> str:

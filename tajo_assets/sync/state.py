@@ -15,12 +15,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from tajo_assets.snowflake import (
     SnowflakeStatementError,
     SqlApiClient,
     placeholder_names,
 )
+
+if TYPE_CHECKING:
+    from tajo_assets.config import SyncSpec
 
 log = logging.getLogger("tajo_assets.sync")
 
@@ -98,11 +102,27 @@ class SyncTables:
         }
 
 
-def definition_hash(query: str, mapping: Mapping[str, str] | None) -> str:
-    """A fingerprint of what a sync sends: its query text and field mapping."""
+def definition_hash(
+    query: str,
+    mapping: Mapping[str, str] | None,
+    attributes: Mapping[str, Mapping] | None = None,
+) -> str:
+    """A fingerprint of what a sync sends: its query text, field mapping and the
+    options of its attributes (null policies, category values).
+
+    Attributes with default options add nothing, so a sync that sets none keeps
+    the hash it had before attribute options existed.
+    """
     definition = {"query": strip_statement(query), "mapping": dict(mapping or {})}
+    if attributes:
+        definition["attributes"] = {name: dict(o) for name, o in attributes.items()}
     encoded = json.dumps(definition, sort_keys=True).encode()
     return hashlib.sha256(encoded).hexdigest()[:32]
+
+
+def sync_definition(spec: "SyncSpec") -> str:
+    """The definition hash of a resolved sync; its audience and sync agree on it."""
+    return definition_hash(spec.sql, spec.mapping.as_dict(), spec.definition_options())
 
 
 def strip_statement(sql: str) -> str:

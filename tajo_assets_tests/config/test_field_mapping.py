@@ -19,7 +19,7 @@ def _with_mapping(*lines: str) -> str:
             "field_mapping.first_name",
             "got 'firstname'; expected 'email', 'ext_id' or 'sms' for the contact "
             "identifier, or a Brevo attribute name: upper-case letters, digits and _, "
-            "not starting with a digit (e.g. 'FIRSTNAME'); did you mean 'FIRSTNAME'?",
+            "starting with a letter (e.g. 'FIRSTNAME'); did you mean 'FIRSTNAME'?",
             id="lower-case-attribute",
         ),
         pytest.param(
@@ -40,6 +40,15 @@ def _with_mapping(*lines: str) -> str:
             "got '1ST_SCORE'; expected 'email', 'ext_id' or 'sms' for the "
             "contact identifier, or a Brevo attribute name",
             id="attribute-starting-with-digit",
+        ),
+        pytest.param(
+            ["email: email", "hidden: _HIDDEN"],
+            "field_mapping.hidden",
+            "got '_HIDDEN'; expected 'email', 'ext_id' or 'sms' for the "
+            "contact identifier, or a Brevo attribute name: upper-case letters, "
+            "digits and _, starting with a letter (e.g. 'FIRSTNAME'); did you mean "
+            "'HIDDEN'?",
+            id="attribute-starting-with-underscore",
         ),
         pytest.param(
             ["mail: EMAIL"],

@@ -4,8 +4,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tajo_assets.brevo import Attribute
 from tajo_assets.config import FieldMapping
+from tajo_assets.config.attributes import AttributeOptions
 from tajo_assets.snowflake import Column
+from tajo_assets.sync.contacts import _category_options
 from tajo_assets.sync.mapping import MappingError, Rejection, resolve_mapping
 
 UTC = ZoneInfo("UTC")
@@ -101,3 +104,107 @@ def test_a_misspelt_column_gets_a_suggestion():
 
     with pytest.raises(MappingError, match=r"\(did you mean LTV_SCOR -> LTV_SCORE\?\)"):
         resolved(mapping)
+
+
+POLICY_COLUMNS = [
+    Column("EMAIL", "text"),
+    Column("KEEP", "text"),
+    Column("WIPE", "fixed"),
+    Column("ONCE", "text"),
+    Column("TIER", "text"),
+    Column("TAJO_FILLED", "text"),
+]
+POLICY_MAPPING = FieldMapping(
+    {"email": "email", "keep": "KEEP", "wipe": "WIPE", "once": "ONCE", "tier": "TIER"}
+)
+POLICY_OPTIONS = {
+    "WIPE": AttributeOptions(null_policy="clear"),
+    "ONCE": AttributeOptions(null_policy="set_if_empty"),
+    "TIER": AttributeOptions(type="category", values=("Gold", "Silver")),
+}
+
+
+def with_policies(categories=None):
+    return resolve_mapping(
+        POLICY_MAPPING,
+        POLICY_COLUMNS,
+        "query q",
+        UTC,
+        options=POLICY_OPTIONS,
+        categories=categories,
+    )
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        pytest.param(
+            ("a@example.com", None, None, None, None, None),
+            {"WIPE": ""},
+            id="skip-leaves-out-clear-empties",
+        ),
+        pytest.param(
+            ("a@example.com", "k", 0, "first", "Silver", None),
+            {"KEEP": "k", "WIPE": 0, "ONCE": "first", "TIER": 2},
+            id="values-and-category-number",
+        ),
+        pytest.param(
+            ("a@example.com", None, 5, "again", None, "|ONCE|"),
+            {"WIPE": 5},
+            id="set-if-empty-already-filled",
+        ),
+        pytest.param(
+            ("a@example.com", None, 5, "again", None, "|ONCEMORE|"),
+            {"WIPE": 5, "ONCE": "again"},
+            id="set-if-empty-another-name-filled",
+        ),
+    ],
+)
+def test_each_attribute_follows_its_options(row, expected):
+    assert with_policies().to_contact(row)["attributes"] == expected
+
+
+def test_category_types_and_labels_come_from_the_configuration():
+    assert with_policies().attribute_types()["TIER"] == "category"
+    brevo_numbering = with_policies(categories={"TIER": {"Gold": 7}})
+
+    row = ("a@example.com", None, None, None, "Gold", None)
+    assert brevo_numbering.to_contact(row)["attributes"] == {"WIPE": "", "TIER": 7}
+    silver = brevo_numbering.to_contact((*row[:4], "Silver", None))
+    assert silver == Rejection(
+        "a@example.com",
+        "column TIER: Brevo's category attribute TIER has no option 'Silver'; add "
+        "it to the attribute in Brevo",
+    )
+
+
+def test_a_value_outside_the_category_rejects_the_row_without_repeating_it():
+    rejection = with_policies().to_contact(
+        ("a@example.com", None, None, None, "Platinum", None)
+    )
+
+    assert rejection == Rejection(
+        "a@example.com",
+        "column TIER: a value that is not one of attributes.TIER.values (Gold, "
+        "Silver); add it there, or fix the column",
+    )
+
+
+def test_a_category_brevo_lists_with_text_values_is_sent_its_value_text():
+    listed = Attribute.model_validate(
+        {
+            "name": "LANGUAGE",
+            "category": "category",
+            "type": "text",
+            "enumeration": [
+                {"label": "English", "value": 0, "valueStr": "en"},
+                {"label": "Gold", "value": 4, "valueStr": "4"},
+                {"label": "Old", "value": 5},
+            ],
+        }
+    )
+    [mapped] = with_policies().attributes[3:]
+
+    assert _category_options(listed, mapped) == {"English": "en", "Gold": 4, "Old": 5}
+    # What is read back is never sent when creating an attribute.
+    assert listed.enumeration[0].model_dump() == {"value": 0, "label": "English"}

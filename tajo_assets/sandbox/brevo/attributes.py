@@ -25,6 +25,9 @@ _TYPES = {
 }
 _DEFAULT_TYPE = {"normal": "text", "transactional": "text", "category": "category"}
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+# "None of the category or multicategory option values can exceed 200
+# characters" (developers.brevo.com, create-attribute).
+MAX_OPTION_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,11 @@ def _parse_enumeration(category: str, raw: Any) -> tuple[tuple[int, str], ...]:
         label = option.get("label") if isinstance(option, dict) else None
         if not isinstance(value, int) or not isinstance(label, str):
             raise invalid("each enumeration option needs an integer value and a label")
+        if len(label) > MAX_OPTION_CHARS:
+            raise invalid(
+                f"enumeration label {label[:20]!r}... has {len(label)} characters; "
+                f"none of the category values can exceed {MAX_OPTION_CHARS}"
+            )
         options.append((value, label))
     return tuple(options)
 

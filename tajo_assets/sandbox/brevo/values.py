@@ -89,11 +89,17 @@ def to_boolean(raw: Any) -> Any:
 
 
 def to_category(raw: Any, enumeration: list[dict[str, Any]]) -> Any:
-    """An option of a category attribute, given by value or label; kept as label."""
+    """An option of a category attribute, given by its integer value (or that
+    number spelled as text, as a fileBody carries it); stored as its label.
+
+    A label is ignored: Brevo did not save a category attribute given its
+    label (sendinblue/APIv3-python-library#65), and the enumeration's `value`
+    is the option's id (spec `createAttribute`).
+    """
+    if isinstance(raw, bool) or not isinstance(raw, int | str):
+        return IGNORED
     for option in enumeration:
-        if raw == option["label"] or (
-            not isinstance(raw, bool) and str(raw) == str(option["value"])
-        ):
+        if str(raw).strip() == str(option["value"]):
             return option["label"]
     return IGNORED
 

@@ -9,7 +9,7 @@ USING (
         plan.TAJO_FINGERPRINT AS FINGERPRINT,
         rejected.REASON AS REASON,
         plan.TAJO_LIST_ID AS LIST_ID,
-        :now_utc AS NOW_UTC
+        :now_utc AS NOW_UTC{filled_select}
     FROM {plan_table} AS plan
     LEFT JOIN (
         SELECT SEQ, MAX(REASON) AS REASON
@@ -33,12 +33,13 @@ WHEN MATCHED AND acknowledged.REASON IS NULL THEN UPDATE SET
     LISTED = TRUE,
     LIST_ID = acknowledged.LIST_ID,
     LAST_ERROR = NULL,
-    LAST_ERROR_AT_UTC = NULL
+    LAST_ERROR_AT_UTC = NULL{filled_update}
 WHEN MATCHED THEN UPDATE SET
     LAST_ERROR = acknowledged.REASON,
     LAST_ERROR_AT_UTC = acknowledged.NOW_UTC
 WHEN NOT MATCHED AND acknowledged.REASON IS NULL THEN INSERT
-    (KEY, FINGERPRINT, SYNCED_AT_UTC, LISTED, LIST_ID, LAST_ERROR, LAST_ERROR_AT_UTC)
+    (KEY, FINGERPRINT, SYNCED_AT_UTC, LISTED, LIST_ID, LAST_ERROR,
+        LAST_ERROR_AT_UTC{filled_column})
     VALUES (
         acknowledged.KEY,
         acknowledged.FINGERPRINT,
@@ -46,7 +47,7 @@ WHEN NOT MATCHED AND acknowledged.REASON IS NULL THEN INSERT
         TRUE,
         acknowledged.LIST_ID,
         NULL,
-        NULL
+        NULL{filled_value}
     )
 WHEN NOT MATCHED THEN INSERT
     (KEY, FINGERPRINT, SYNCED_AT_UTC, LISTED, LIST_ID, LAST_ERROR, LAST_ERROR_AT_UTC)

@@ -36,6 +36,6 @@ SELECT
     END AS TAJO_ACTION,
     COALESCE(state.LAST_ERROR IS NOT NULL, FALSE) AS TAJO_RETRY,
     COALESCE(state.LISTED AND state.LIST_ID = counted.TAJO_LIST_ID, FALSE)
-        AS TAJO_IN_LIST
+        AS TAJO_IN_LIST{filled}
 FROM counted
 LEFT JOIN {state_table} AS state ON state.KEY = counted.TAJO_KEY

@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS {state_schema}.TAJO_REJECTIONS (
     CODE VARCHAR
 );
 -- One row per key Brevo acknowledged (or rejected): the fingerprint of the values
--- it holds, and whether this project put the contact in the sync's list.
+-- it holds, whether this project put the contact in the sync's list, and the
+-- set_if_empty attributes this sync filled ("|NAME|OTHER|").
 CREATE TABLE IF NOT EXISTS {state_table} (
     KEY VARCHAR NOT NULL,
     FINGERPRINT VARCHAR,
@@ -30,5 +31,6 @@ CREATE TABLE IF NOT EXISTS {state_table} (
     LISTED BOOLEAN NOT NULL,
     LIST_ID NUMBER,
     LAST_ERROR VARCHAR,
-    LAST_ERROR_AT_UTC TIMESTAMP_NTZ
+    LAST_ERROR_AT_UTC TIMESTAMP_NTZ,
+    FILLED VARCHAR
 )

@@ -132,6 +132,13 @@ def test_default_attributes_cannot_be_created_again(brevo):
             id="category-without-enumeration",
         ),
         pytest.param(
+            "/contacts/attributes/category/X",
+            {"type": "category", "enumeration": [{"value": 1, "label": "y" * 201}]},
+            "invalid_parameter",
+            "none of the category values can exceed 200",
+            id="category-label-over-200-characters",
+        ),
+        pytest.param(
             "/contacts/attributes/calculated/X",
             {"isRecurring": True},
             "missing_parameter",
@@ -154,3 +161,54 @@ def test_malformed_attribute_requests_say_what_is_wrong(brevo, path, body, code,
     assert response.json()["code"] == code
     assert names in response.json()["message"]
     assert "X" not in _names(brevo)
+
+
+@pytest.fixture
+def tiers(brevo):
+    enumeration = [{"value": 1, "label": "Gold"}, {"value": 2, "label": "Silver"}]
+    response = brevo.api.post(
+        "/contacts/attributes/category/TIER",
+        json={"type": "category", "enumeration": enumeration},
+    )
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored"),
+    [
+        pytest.param(2, "Silver", id="option-value"),
+        pytest.param("2", "Silver", id="option-value-as-text"),
+        pytest.param("Silver", None, id="label-ignored"),
+        pytest.param(3, None, id="unknown-value-ignored"),
+        pytest.param(True, None, id="boolean-ignored"),
+    ],
+)
+def test_a_category_attribute_takes_its_options_by_value(brevo, tiers, sent, stored):
+    response = brevo.api.post(
+        "/contacts", json={"email": "a@example.com", "attributes": {"TIER": sent}}
+    )
+
+    assert response.status_code == 201
+    attributes = brevo.sandbox.contact("a@example.com")["attributes"]
+    assert attributes.get("TIER") == stored
+
+
+def test_a_batch_update_sets_and_erases_a_category_attribute(brevo, tiers):
+    brevo.api.post("/contacts", json={"email": "a@example.com"})
+    brevo.api.post(
+        "/contacts", json={"email": "b@example.com", "attributes": {"TIER": 1}}
+    )
+
+    response = brevo.api.post(
+        "/contacts/batch",
+        json={
+            "contacts": [
+                {"email": "a@example.com", "attributes": {"TIER": 1}},
+                {"email": "b@example.com", "attributes": {"TIER": ""}},
+            ]
+        },
+    )
+
+    assert response.status_code == 204
+    assert brevo.sandbox.contact("a@example.com")["attributes"] == {"TIER": "Gold"}
+    assert brevo.sandbox.contact("b@example.com")["attributes"] == {}

@@ -171,6 +171,50 @@ def test_empty_contacts_attributes_erases_with_blank_values(brevo, contact_list)
     assert brevo.sandbox.contact("a@example.com")["attributes"] == {"LASTNAME": "Lee"}
 
 
+def test_empty_contacts_attributes_leaves_attributes_a_row_does_not_name(
+    brevo, contact_list
+):
+    brevo.api.post(
+        "/contacts",
+        json={
+            "email": "a@example.com",
+            "attributes": {"FIRSTNAME": "Ana", "LASTNAME": "Lee"},
+        },
+    )
+
+    process_id = _import(
+        brevo,
+        jsonBody=[
+            {"email": "a@example.com", "attributes": {"LASTNAME": ""}},
+            {"email": "b@example.com", "attributes": {"FIRSTNAME": "Bo"}},
+        ],
+        listIds=[contact_list],
+        emptyContactsAttributes=True,
+    )
+    brevo.wait_for_process(process_id)
+
+    assert brevo.sandbox.contact("a@example.com")["attributes"] == {"FIRSTNAME": "Ana"}
+    assert brevo.sandbox.contact("b@example.com")["attributes"] == {"FIRSTNAME": "Bo"}
+
+
+def test_empty_contacts_attributes_erases_nothing_without_updates(brevo, contact_list):
+    brevo.api.post(
+        "/contacts", json={"email": "a@example.com", "attributes": {"FIRSTNAME": "Ana"}}
+    )
+
+    process_id = _import(
+        brevo,
+        jsonBody=[{"email": "a@example.com", "attributes": {"FIRSTNAME": ""}}],
+        listIds=[contact_list],
+        updateExistingContacts=False,
+        emptyContactsAttributes=True,
+    )
+    brevo.wait_for_process(process_id)
+
+    # The flag is "only available if updateExistingContacts set to true" (spec).
+    assert brevo.sandbox.contact("a@example.com")["attributes"] == {"FIRSTNAME": "Ana"}
+
+
 def test_update_existing_contacts_false_keeps_values_but_adds_to_lists(
     brevo, contact_list
 ):
