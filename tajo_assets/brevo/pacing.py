@@ -168,6 +168,7 @@ class _Bucket:
         self.places = [_Places(window) for window in windows]
         self.reported = _Window()
         self.pollers = 0
+        self.calls = 0
 
     def delay_s(self, now: float, *, in_flight_end_now: bool = False) -> float:
         """Seconds until both the tier and Brevo's last report allow a call."""
@@ -178,6 +179,7 @@ class _Bucket:
         return max([self.reported.delay_s(now), *delays])
 
     def take(self, call: _Call) -> None:
+        self.calls += 1
         self.reported.reserve()
         for places in self.places:
             places.take(call)
@@ -243,6 +245,11 @@ class Pacer:
         with self._lock:
             bucket = self._buckets[bucket_for(path)]
             return bucket.delay_s(self.clock(), in_flight_end_now=True)
+
+    def calls(self, bucket: str) -> int:
+        """Calls this pacer has let through to `bucket` (contacts, events, general)."""
+        with self._lock:
+            return self._buckets[bucket].calls
 
     @contextmanager
     def turn(self, path: str) -> Iterator[float]:

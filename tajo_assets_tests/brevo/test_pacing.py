@@ -402,3 +402,13 @@ def test_a_key_asked_at_two_tiers_is_refused_without_showing_it(api_key: str) ->
     assert "already paced at tier 'general'" in str(raised.value)
     assert "set the same connectors.brevo.tier everywhere" in str(raised.value)
     assert api_key not in str(raised.value)
+
+
+def test_the_pacer_counts_the_calls_it_let_through(clock: FakeClock) -> None:
+    pacer = tiered(clock)
+    for path in ("/contacts", "/contacts/import", "/processes/1", "/events"):
+        pacer.wait_for_turn(path)
+
+    counts = {bucket: pacer.calls(bucket) for bucket in ("contacts", "general")}
+    assert counts == {"contacts": 2, "general": 1}
+    assert pacer.calls("events") == 1
