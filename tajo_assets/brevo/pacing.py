@@ -193,11 +193,8 @@ class _Bucket:
             if places.used(now) * 2 >= window.limit:
                 shares.append(pollers * window.seconds / window.limit)
         reported = self.reported
-        if (
-            reported.limit
-            and reported.remaining is not None
-            and now < reported.reset_at
-        ):
+        known = reported.limit and reported.remaining is not None
+        if known and now < reported.reset_at:
             if reported.remaining * 2 <= reported.limit:
                 shares.append(pollers * reported.length_s / reported.limit)
         return max(shares)
