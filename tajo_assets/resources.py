@@ -114,4 +114,5 @@ def _brevo_resource(config: TajoConfig) -> BrevoResource:
         api_key=dg.EnvVar(brevo.api_key.env_var),
         api_key_env=brevo.api_key.env_var,
         base_url=brevo.base_url,
+        tier=brevo.tier.value,
     )

@@ -7,6 +7,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tajo_assets.brevo.pacing import forget_shared_pacers
 from tajo_assets.build import TAJO_LOGGERS
 
 
@@ -67,3 +68,16 @@ def restore_log_levels():
     yield
     for name, level in levels.items():
         logging.getLogger(name).setLevel(level)
+
+
+@pytest.fixture(autouse=True)
+def fresh_brevo_budgets():
+    """Start each test without the Brevo budgets earlier tests spent.
+
+    Clients of one key share a pacer per process, and the sandboxes forget
+    their windows between tests; without this, one test's hourly polls would
+    hold back the next test's.
+    """
+    forget_shared_pacers()
+    yield
+    forget_shared_pacers()

@@ -31,6 +31,17 @@ def snowflake_resource(tmp_path, auth: str, env: dict[str, str]):
     return build_resources(load_config(path, env=env))["snowflake"]
 
 
+def test_the_brevo_tier_reaches_the_resource(tmp_path):
+    path = tmp_path / "tajo.yaml"
+    auth = textwrap.indent("method: key_pair", "      ")
+    path.write_text(CONFIG.format(auth=auth) + "  brevo:\n    tier: extended\n")
+
+    resource = build_resources(load_config(path, env={}))["brevo"]
+
+    assert resource.tier == "extended"
+    assert resource.api_key == dg.EnvVar("BREVO_API_KEY")
+
+
 def test_key_pair_passes_the_key_as_an_env_var(tmp_path):
     resource = snowflake_resource(tmp_path, "method: key_pair", {})
 

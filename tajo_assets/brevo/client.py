@@ -403,24 +403,20 @@ class BrevoClient:
         """Poll an import process until it completes, at most `deadline_s` seconds.
 
         Polls start `first_poll_s` after the call and double up to
-        `max_poll_interval_s`, since `/processes` shares a budget of 100
-        requests/hour. Returns the rows Brevo rejected. Raises `BrevoProcessError`
-        when the process fails or is cancelled and `BrevoProcessTimeoutError`
-        with the last status when the deadline passes first.
+        `max_poll_interval_s`, since `/processes` shares the small hourly budget
+        of Brevo's other endpoints (100 requests/hour on the General tier).
+        Once half of that is spent, each process being waited for on the pacer
+        is polled at most once per its share of the hour (`Pacer.poll_interval_s`).
+        Returns the rows Brevo rejected. Raises `BrevoProcessError` when the
+        process fails or is cancelled and `BrevoProcessTimeoutError` with the
+        last status when the deadline passes first.
         """
         if deadline_s <= 0 or first_poll_s <= 0:
             raise ValueError("deadline_s and first_poll_s must be positive")
-        started = self._pacer.clock()
-        interval_s, polls, status = first_poll_s, 0, "not polled yet"
-        while True:
-            self._pause_before_poll(process_id, started, deadline_s, interval_s, status)
-            process = self.get_process(process_id)
-            polls, status = polls + 1, process.status
-            if status == PROCESS_COMPLETED:
-                break
-            if status in PROCESS_FAILED:
-                raise _process_failed(process)
-            interval_s = min(interval_s * 2, max_poll_interval_s)
+        with self._pacer.polling(f"/processes/{process_id}"):
+            process, polls, started = self._poll_until_done(
+                process_id, deadline_s, first_poll_s, max_poll_interval_s
+            )
         result = self._import_result(process)
         log.info(
             "Brevo import process %d completed after %.1f s and %d polls: %s",
@@ -622,6 +618,28 @@ class BrevoClient:
                 return
             previous_ids = ids
         raise unexpected(action, f"more than {MAX_PAGES} pages")
+
+    def _poll_until_done(
+        self,
+        process_id: int,
+        deadline_s: float,
+        first_poll_s: float,
+        max_poll_interval_s: float,
+    ) -> tuple[Process, int, float]:
+        """The completed process, the polls it took and when polling started."""
+        path = f"/processes/{process_id}"
+        started = self._pacer.clock()
+        interval_s, polls, status = first_poll_s, 0, "not polled yet"
+        while True:
+            wait_s = max(interval_s, self._pacer.poll_interval_s(path))
+            self._pause_before_poll(process_id, started, deadline_s, wait_s, status)
+            process = self.get_process(process_id)
+            polls, status = polls + 1, process.status
+            if status == PROCESS_COMPLETED:
+                return process, polls, started
+            if status in PROCESS_FAILED:
+                raise _process_failed(process)
+            interval_s = min(interval_s * 2, max_poll_interval_s)
 
     def _pause_before_poll(
         self,

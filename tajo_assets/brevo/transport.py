@@ -1,6 +1,7 @@
 """The one request path of the Brevo client: pacing, retries, error translation.
 
-A call waits for its rate-limit bucket (see `pacing`), is sent, and then:
+A call waits for its rate-limit bucket (see `pacing`), is sent, holding its
+place in the bucket until its answer is in, and then:
 a 429 closes the bucket until Brevo's reset and is sent again; a 5xx or a
 transport failure is retried with backoff up to `max_retries` (calls that are
 not idempotent only when Brevo certainly never received them); any other
@@ -142,13 +143,13 @@ class BrevoTransport:
         headers = {"content-type": "application/json"} if content is not None else None
         attempts = _Attempts()
         while True:
-            self.pacer.wait_for_turn(path)
-            self.requests_sent += 1
-            self.bytes_sent += len(content or b"")
             try:
-                response = self._http.request(
-                    method, path, params=params, content=content, headers=headers
-                )
+                with self.pacer.turn(path):
+                    self.requests_sent += 1
+                    self.bytes_sent += len(content or b"")
+                    response = self._http.request(
+                        method, path, params=params, content=content, headers=headers
+                    )
             except httpx.TransportError as error:
                 retry_is_safe = idempotent or _never_sent(error)
                 self._back_off(method, route, attempts, retry_is_safe, error)

@@ -354,7 +354,9 @@ class BrevoConnector(Section):
         "https://api.brevo.com/v3", description="Brevo API v3 address"
     )
     tier: BrevoTier = Field(
-        BrevoTier.GENERAL, description="Brevo API rate-limit tier of the account"
+        BrevoTier.GENERAL,
+        description="Brevo API rate-limit tier of the account: general (10 "
+        "contact calls/s), advanced (20/s) or extended (60/s)",
     )
     import_body_bytes: int = Field(
         8_000_000,

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from tajo_assets.brevo import BrevoClient, BrevoResource
+from tajo_assets.brevo import BrevoClient, BrevoResource, Pacer
 from tajo_assets.brevo.errors import BrevoAuthError, BrevoError
 from tajo_assets.config import ConfigError, TajoConfig, check_environment, load_config
 from tajo_assets.config.model import Transport
@@ -479,6 +479,7 @@ def _brevo_client(resource: BrevoResource) -> BrevoClient:
         resource.api_key,
         resource.base_url,
         timeout_s=BREVO_TIMEOUT_S,
+        pacer=Pacer(tier=resource.tier),
         max_retries=1,
         api_key_env=resource.api_key_env,
     )

@@ -326,6 +326,29 @@ def test_a_slow_import_times_out_with_its_id_and_status(
     assert polls.requests == 6
 
 
+def test_polls_stay_within_the_hourly_budget_brevo_reports(
+    serve_brevo, api_key: str, clock: FakeClock, fake_time_pacer
+) -> None:
+    # Four polls an hour, as the headers will say; the import never finishes.
+    stand: BrevoStand = serve_brevo(
+        clock=lambda: 0.0, import_seconds=10.0, other_per_hour=4
+    )
+    with BrevoClient(api_key, stand.base_url, pacer=fake_time_pacer) as client:
+        folder = client.create_folder("Audiences")
+        list_id = client.create_list("Audience", folder)
+        process_id = client.import_contacts(customers(2), [list_id])
+
+        with pytest.raises(BrevoProcessTimeoutError) as raised:
+            client.wait_for_import(process_id, deadline_s=3000)
+
+    # Half the hour spent after two polls: then one poll per 3600/4 s, and
+    # no poll once the hour is spent and its reset lies past the deadline.
+    assert clock.sleeps == [0.5, 1.0, 900.0, 900.0]
+    polls = stand.sandbox.request_counts.by_route[("GET", "/v3/processes/{processId}")]
+    assert (polls.requests, polls.rate_limited) == (4, 0)
+    assert "the rate-limit window of /processes resets later" in str(raised.value)
+
+
 def test_a_wrong_key_names_its_variable_and_never_shows_itself(
     brevo_stand: BrevoStand, sandbox: BrevoSandbox
 ) -> None:

@@ -1,13 +1,17 @@
-"""Pacing against the Brevo sandbox at a low per-second limit, in real time."""
+"""Pacing against the Brevo sandbox at a tier's or a low per-second limit, in real
+time; the sandbox counts what reaches it in its busiest second."""
 
 import logging
 import threading
 import time
 
-from tajo_assets.brevo import BrevoClient, Pacer
+import pytest
+
+from tajo_assets.brevo import BrevoClient, BrevoResource, Pacer
 from tajo_assets_tests.brevo.conftest import BrevoStand
 
 PER_SECOND = 3
+TIER_PER_SECOND = {"general": 10, "advanced": 20}
 
 
 def create_lists(client: BrevoClient, folder_id: int, names: list[str]) -> list[int]:
@@ -71,6 +75,30 @@ def test_clients_sharing_a_pacer_share_one_budget(serve_brevo, api_key: str) -> 
     # Calls in flight when a window turns over may still meet a 429, rarely.
     assert counts.rate_limited <= 2
     assert len(stand.sandbox.lists()) == 8
+
+
+@pytest.mark.parametrize("tier", ["general", "advanced"])
+def test_two_clients_of_one_key_stay_within_the_tier_together(
+    serve_brevo, api_key: str, tier: str
+) -> None:
+    stand: BrevoStand = serve_brevo(tier=tier)
+    limit = TIER_PER_SECOND[tier]
+    brevo = BrevoResource(api_key=api_key, base_url=stand.base_url, tier=tier)
+    with brevo.get_client() as client:
+        folder = client.create_folder("Audiences")
+
+    def sync(worker: int) -> None:
+        with brevo.get_client() as own:
+            create_lists(own, folder, [f"w{worker} segment {n}" for n in range(limit)])
+
+    run_in_threads(sync, 2)
+
+    counts = stand.sandbox.request_counts
+    # Each client alone may send `limit` calls a second; the key may too.
+    assert counts.by_bucket["contacts"].requests == 1 + 2 * limit
+    assert counts.by_bucket["contacts"].rate_limited == 0
+    assert counts.peak_per_second["contacts"] <= limit
+    assert len(stand.sandbox.lists()) == 2 * limit
 
 
 def run_in_threads(work, count: int) -> None:

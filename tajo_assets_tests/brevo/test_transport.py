@@ -321,3 +321,43 @@ def test_polling_stops_when_the_hourly_window_outlasts_the_deadline(
     assert len(script.seen) == 1
     assert clock.sleeps == [0.5]
     assert "the rate-limit window of /processes resets later" in str(raised.value)
+
+
+def test_polls_slow_to_the_hours_share_once_half_the_budget_is_spent(
+    serve_script, connect, clock: FakeClock, fake_time_pacer: Pacer
+) -> None:
+    script, url = serve_script(
+        process("queued"), process("in_process"), process("completed")
+    )
+    for _ in range(60):
+        fake_time_pacer.wait_for_turn("/account")
+
+    result = connect(url).wait_for_import(9, deadline_s=600)
+
+    assert result.status == "completed"
+    # 100 requests/hour on the General tier: one every 36 s, not 0.5, 1, 2.
+    assert clock.sleeps == [36.0, 36.0, 36.0]
+    assert len(script.seen) == 3
+
+
+def test_two_imports_waited_for_share_the_polls(
+    serve_script, connect, clock: FakeClock, fake_time_pacer: Pacer
+) -> None:
+    _, url = serve_script(process("queued"), process("completed"))
+    for _ in range(60):
+        fake_time_pacer.wait_for_turn("/account")
+
+    with fake_time_pacer.polling("/processes/8"):
+        connect(url).wait_for_import(9, deadline_s=600)
+
+    assert clock.sleeps == [72.0, 72.0]
+
+
+def test_polls_are_quick_while_the_hour_has_budget(
+    serve_script, connect, clock: FakeClock
+) -> None:
+    _, url = serve_script(process("queued"), process("queued"), process("completed"))
+
+    connect(url).wait_for_import(9, deadline_s=600)
+
+    assert clock.sleeps == [0.5, 1.0, 2.0]

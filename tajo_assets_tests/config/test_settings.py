@@ -436,6 +436,22 @@ def test_snowflake_settings_load_as_written(load_text):
     assert config.brevo.base_url == "http://127.0.0.1:9000/v3"
 
 
+@pytest.mark.parametrize("tier", ["general", "advanced", "extended"])
+def test_every_brevo_tier_is_accepted(load_text, tier: str):
+    config = load_text(SNOWFLAKE_ONLY + f"  brevo:\n    tier: {tier}\n")
+
+    assert config.brevo.tier is BrevoTier(tier)
+
+
+@pytest.mark.parametrize("tier", ["premium", "Extended", "20"])
+def test_a_bad_brevo_tier_names_the_tiers(load_error, tier: str):
+    message = load_error(SNOWFLAKE_ONLY + f"  brevo:\n    tier: {tier}\n")
+
+    line = line_about(message, "connectors.brevo.tier")
+    assert "expected one of 'general', 'advanced' or 'extended'" in line
+    assert "general (10 contact calls/s), advanced (20/s) or extended (60/s)" in line
+
+
 def test_numbers_where_names_are_expected_are_read_as_names(load_text):
     config = load_text(_snowflake_with("warehouse: 12\n    role: 7"))
 

@@ -319,12 +319,7 @@ def test_list_changes_by_sms_number_are_refused_with_what_to_do():
 def brevo() -> Iterator[tuple[BrevoSandbox, BrevoClient]]:
     """A Brevo sandbox without rate limits, and the project's client for it."""
     api_key = f"xkeysib-{secrets.token_hex(32)}"
-    settings = BrevoSandboxSettings(
-        api_keys={api_key},
-        contacts_per_second=None,
-        contacts_per_hour=None,
-        other_per_hour=None,
-    )
+    settings = BrevoSandboxSettings(api_keys={api_key}, tier=None)
     sandbox = BrevoSandbox(settings)
     with (
         ServerThread(sandbox.app, name="brevo-keys") as server,

@@ -28,7 +28,9 @@ from tajo_assets.sandbox.brevo.faults import BrevoFaults
 from tajo_assets.sandbox.brevo.processes import FILES_PATH
 from tajo_assets.sandbox.brevo.rate_limits import (
     CONTACTS_BUCKET,
+    EVENTS_BUCKET,
     OTHER_BUCKET,
+    TIERS,
     RateLimiter,
     RequestCounts,
     bucket_for,
@@ -41,35 +43,67 @@ from tajo_assets.sandbox.traffic import TrafficLog
 logger = logging.getLogger(__name__)
 
 
+class _FromTier:
+    """The default of a limit override: take the value of the settings' tier."""
+
+    def __repr__(self) -> str:
+        return "FROM_TIER"
+
+
+FROM_TIER = _FromTier()
+Limit = int | None | _FromTier
+
+
 @dataclass
 class BrevoSandboxSettings:
-    """How the sandbox account behaves; limits default to Brevo's General tier.
+    """How the sandbox account behaves; limits follow Brevo's `tier`.
 
-    A limit of None switches that window off. `import_seconds` is how long an
+    `tier` is general, advanced or extended (see `rate_limits.TIERS`), or None
+    for no limits. The `*_per_*` settings override the tier's value for the
+    contacts bucket and the other endpoints; None switches that window off.
+    The events bucket follows the tier. `import_seconds` is how long an
     import process stays `queued` (first half) and `in_process` (second half)
     before it is applied. `clock` is the monotonic clock rate-limit windows and
     process delays are measured on; tests pass one they advance by hand.
     """
 
     api_keys: set[str] = field(repr=False)
-    contacts_per_second: int | None = 10
-    contacts_per_hour: int | None = 36_000
-    other_per_hour: int | None = 100
+    tier: str | None = "general"
+    contacts_per_second: Limit = FROM_TIER
+    contacts_per_hour: Limit = FROM_TIER
+    other_per_hour: Limit = FROM_TIER
     import_seconds: float = 0.0
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
 
+    def __post_init__(self) -> None:
+        if self.tier is not None and self.tier not in TIERS:
+            raise ValueError(
+                f"unknown Brevo tier {self.tier!r}; use one of {', '.join(TIERS)}, "
+                "or None for no limits"
+            )
+
     def windows(self) -> dict[str, list[tuple[int, float]]]:
         """Rate-limit windows per bucket, as (requests allowed, window seconds)."""
-        contacts = [
-            (limit, seconds)
-            for limit, seconds in (
-                (self.contacts_per_second, 1.0),
-                (self.contacts_per_hour, 3600.0),
-            )
-            if limit is not None
-        ]
-        other = [] if self.other_per_hour is None else [(self.other_per_hour, 3600.0)]
-        return {CONTACTS_BUCKET: contacts, OTHER_BUCKET: other}
+        tier = TIERS[self.tier] if self.tier is not None else None
+        per_second = tier.per_second if tier else None
+        per_hour = tier.per_hour if tier else None
+        other = tier.other_per_hour if tier else None
+        return {
+            CONTACTS_BUCKET: _windows(
+                (_pick(self.contacts_per_second, per_second), 1.0),
+                (_pick(self.contacts_per_hour, per_hour), 3600.0),
+            ),
+            EVENTS_BUCKET: _windows((per_second, 1.0), (per_hour, 3600.0)),
+            OTHER_BUCKET: _windows((_pick(self.other_per_hour, other), 3600.0)),
+        }
+
+
+def _pick(override: Limit, from_tier: int | None) -> int | None:
+    return from_tier if isinstance(override, _FromTier) else override
+
+
+def _windows(*limits: tuple[int | None, float]) -> list[tuple[int, float]]:
+    return [(limit, seconds) for limit, seconds in limits if limit is not None]
 
 
 class BrevoSandbox:

@@ -58,9 +58,7 @@ def _start(stack: ExitStack, api_key: str, **overrides) -> ServedBrevo:
     clock = HandClock()
     settings = {
         "api_keys": {api_key},
-        "contacts_per_second": None,
-        "contacts_per_hour": None,
-        "other_per_hour": None,
+        "tier": None,
         "clock": clock,
         **overrides,
     }

@@ -1,6 +1,9 @@
 """Brevo's rate limits: per-second and per-hour windows, headers and 429s."""
 
-from tajo_assets.sandbox.brevo import RequestCount
+import pytest
+
+from tajo_assets.sandbox.brevo import BrevoSandboxSettings, RequestCount
+from tajo_assets.sandbox.brevo.rate_limits import bucket_for
 
 
 def _limits(response) -> tuple[str, str, str]:
@@ -103,3 +106,96 @@ def test_limits_switched_off_send_no_headers(brevo):
 
     assert response.status_code == 200
     assert "x-sib-ratelimit-limit" not in response.headers
+
+
+HOUR = 3600.0
+
+
+@pytest.mark.parametrize(
+    ("tier", "contacts", "other"),
+    [
+        ("general", [(10, 1.0), (36_000, HOUR)], [(100, HOUR)]),
+        ("advanced", [(20, 1.0), (72_000, HOUR)], [(200, HOUR)]),
+        ("extended", [(60, 1.0)], [(600, HOUR)]),
+        (None, [], []),
+    ],
+)
+def test_each_tier_sets_brevos_documented_windows(tier, contacts, other, api_key):
+    # Reference section 3: POST /events has the contacts bucket's limits.
+    settings = BrevoSandboxSettings(api_keys={api_key}, tier=tier)
+
+    assert settings.windows() == {
+        "contacts": contacts,
+        "events": contacts,
+        "other": other,
+    }
+
+
+def test_an_override_replaces_only_its_window(api_key):
+    settings = BrevoSandboxSettings(
+        api_keys={api_key}, tier="advanced", contacts_per_second=3
+    )
+
+    assert settings.windows()["contacts"] == [(3, 1.0), (72_000, HOUR)]
+    assert settings.windows()["other"] == [(200, HOUR)]
+
+
+def test_an_unknown_tier_is_refused(api_key):
+    with pytest.raises(ValueError) as raised:
+        BrevoSandboxSettings(api_keys={api_key}, tier="premium")
+
+    assert "unknown Brevo tier 'premium'; use one of general, advanced, extended" in (
+        str(raised.value)
+    )
+
+
+def test_a_higher_tier_admits_more_per_second(serve_brevo):
+    brevo = serve_brevo(tier="advanced")
+
+    responses = [brevo.api.get("/contacts") for _ in range(22)]
+    account = brevo.api.get("/account")
+
+    assert [r.status_code for r in responses] == [200] * 20 + [429] * 2
+    assert _limits(responses[0]) == ("20", "19", "1")
+    assert _limits(account) == ("200", "199", "3600")
+
+
+@pytest.mark.parametrize(
+    ("path", "bucket"),
+    [
+        ("/v3/events", "events"),
+        ("/v3/events/batch", "other"),
+        ("/v3/contacts/import", "contacts"),
+        ("/v3/processes/4", "other"),
+    ],
+)
+def test_events_count_apart_and_event_batches_with_the_other_endpoints(path, bucket):
+    assert bucket_for(path) == bucket
+
+
+def test_the_busiest_second_is_counted_per_bucket(serve_brevo):
+    brevo = serve_brevo()
+    for _ in range(3):
+        brevo.api.get("/contacts")
+    brevo.clock.advance(0.6)
+    for _ in range(2):
+        brevo.api.get("/contacts/lists")
+    brevo.clock.advance(0.6)
+    brevo.api.get("/contacts")
+    brevo.api.get("/account")
+
+    peaks = brevo.sandbox.request_counts.peak_per_second
+
+    # 1000.0 (3) and 1000.6 (2) share a second; 1001.2 shares one with 1000.6.
+    assert peaks == {"contacts": 5, "other": 1}
+
+
+def test_the_busiest_second_counts_refused_requests_too(serve_brevo):
+    brevo = serve_brevo(contacts_per_second=2)
+
+    for _ in range(4):
+        brevo.api.get("/contacts")
+
+    counts = brevo.sandbox.request_counts
+    assert counts.peak_per_second["contacts"] == 4
+    assert counts.by_bucket["contacts"].rate_limited == 2
