@@ -144,12 +144,10 @@ class RunningSandbox:
             )
         )
         self._register_other_credentials()
-        brevo_settings = BrevoSandboxSettings(api_keys={self.brevo_api_key})
-        if not brevo_rate_limits:
-            brevo_settings.contacts_per_second = None
-            brevo_settings.contacts_per_hour = None
-            brevo_settings.other_per_hour = None
-        self.brevo = BrevoSandbox(brevo_settings)
+        tier = "general" if brevo_rate_limits else None
+        self.brevo = BrevoSandbox(
+            BrevoSandboxSettings(api_keys={self.brevo_api_key}, tier=tier)
+        )
         self._servers = [
             ServerThread(self.snowflake.app, snowflake_port, name="snowflake-sandbox"),
             ServerThread(self.brevo.app, brevo_port, name="brevo-sandbox"),

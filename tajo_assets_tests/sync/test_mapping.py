@@ -175,6 +175,7 @@ def test_category_types_and_labels_come_from_the_configuration():
         "a@example.com",
         "column TIER: Brevo's category attribute TIER has no option 'Silver'; add "
         "it to the attribute in Brevo",
+        "invalid_value",
     )
 
 
@@ -187,6 +188,7 @@ def test_a_value_outside_the_category_rejects_the_row_without_repeating_it():
         "a@example.com",
         "column TIER: a value that is not one of attributes.TIER.values (Gold, "
         "Silver); add it there, or fix the column",
+        "invalid_value",
     )
 
 
