@@ -607,11 +607,22 @@ def _remove_members(
         named, gone = _list_identifiers(brevo, kind, keys)
         report.already_out_of_list += gone
         if named:
-            outcome = brevo.remove_contacts_from_list(list_id, **named)
-            report.removed += len(outcome.success)
-            # Brevo's failures here are contacts already out of the list (or
-            # gone), which is what removing them was for.
-            report.already_out_of_list += len(outcome.failure)
+            try:
+                outcome = brevo.remove_contacts_from_list(list_id, **named)
+            except BrevoNotFoundError:
+                # Someone deleted the list in Brevo: nobody is in it any more.
+                log.warning(
+                    "Brevo list %d no longer exists; its %d members to remove "
+                    "count as out of it",
+                    list_id,
+                    len(keys),
+                )
+                report.already_out_of_list += len(keys) - gone
+            else:
+                report.removed += len(outcome.success)
+                # Brevo's failures here are contacts already out of the list
+                # (or gone), which is what removing them was for.
+                report.already_out_of_list += len(outcome.failure)
         planner.commit_removed(keys[-1], list_id)
 
 

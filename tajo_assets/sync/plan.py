@@ -362,7 +362,7 @@ def _list_sql(
     )
     join = (
         f"JOIN (VALUES {rows}) AS segment_lists (SEGMENT, LIST_ID) "
-        f"ON segment_lists.SEGMENT = CAST(source.{column} AS VARCHAR)"
+        f"ON segment_lists.SEGMENT = TRIM(CAST(source.{column} AS VARCHAR))"
     )
     bindings: dict[str, object] = {}
     for i, (segment, list_id) in enumerate(lists.segment_lists):

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from typing import TYPE_CHECKING
 
+from tajo_assets.config.syncs import SyncMode
 from tajo_assets.snowflake import (
     SnowflakeStatementError,
     SqlApiClient,
@@ -106,23 +107,35 @@ def definition_hash(
     query: str,
     mapping: Mapping[str, str] | None,
     attributes: Mapping[str, Mapping] | None = None,
+    *,
+    insert_only: bool = False,
 ) -> str:
     """A fingerprint of what a sync sends: its query text, field mapping and the
     options of its attributes (null policies, category values).
 
     Attributes with default options add nothing, so a sync that sets none keeps
-    the hash it had before attribute options existed.
+    the hash it had before attribute options existed. An insert-only sync hashes
+    differently: Brevo keeps its own values for contacts it already had, so the
+    fingerprints such a sync records do not say what Brevo holds, and switching
+    it to another mode must send every row again.
     """
     definition = {"query": strip_statement(query), "mapping": dict(mapping or {})}
     if attributes:
         definition["attributes"] = {name: dict(o) for name, o in attributes.items()}
+    if insert_only:
+        definition["insert_only"] = True
     encoded = json.dumps(definition, sort_keys=True).encode()
     return hashlib.sha256(encoded).hexdigest()[:32]
 
 
 def sync_definition(spec: "SyncSpec") -> str:
     """The definition hash of a resolved sync; its audience and sync agree on it."""
-    return definition_hash(spec.sql, spec.mapping.as_dict(), spec.definition_options())
+    return definition_hash(
+        spec.sql,
+        spec.mapping.as_dict(),
+        spec.definition_options(),
+        insert_only=spec.mode == SyncMode.INSERT,
+    )
 
 
 def strip_statement(sql: str) -> str:

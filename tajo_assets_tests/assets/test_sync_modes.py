@@ -113,7 +113,7 @@ def test_update_only_rejects_the_unknown_contact_and_retries_it_next_run(
 
     assert first.success and second.success
     assert sync_counts(first)["rejection_reasons"] == {
-        "No contact found for indexes 1": 1
+        "Brevo has no contact with this identifier": 1
     }
     counts = sync_counts(second)
     assert (counts["retried"], counts["contacts_sent"], counts["rejected"]) == (1, 1, 0)
@@ -276,3 +276,72 @@ def test_a_dry_run_of_a_new_sync_names_the_lists_it_would_create(
     assert plan["to_create"] == 2
     assert sandbox.brevo.lists() == [] and sandbox.brevo.folders() == []
     assert writes(sandbox) == 0
+
+
+def test_an_insert_only_sync_switched_to_upsert_sends_its_values_again(
+    write_project, two_people, sandbox, instance
+):
+    create_by_hand(sandbox, KNOWN, "Old")
+    project = write_project(MAPPING, query_of(two_people), sync="mode: insert")
+    assert project.run(instance).success
+    assert first_name(sandbox, KNOWN) == "Old"
+
+    text = project.path.read_text().replace("mode: insert", "mode: upsert")
+    project.path.write_text(text)
+    upsert = project.run(instance)
+
+    assert upsert.success
+    assert first_name(sandbox, KNOWN) == "Ana"
+    assert sync_counts(upsert)["contacts_sent"] == 2
+
+
+def segmented(sandbox_env, rows: list[str]) -> str:
+    table = create_table(sandbox_env, "SEGMENTED", rows, "EMAIL, FIRST_NAME, SEGMENT")
+    return f"SELECT email, first_name, segment FROM {table}\n"  # noqa: S608
+
+
+def test_a_segment_list_deleted_in_brevo_is_made_again_and_filled(
+    write_project, sandbox_env, sandbox, instance
+):
+    rows = ["('a@example.com', 'Ana', 'Gold')", "('b@example.com', 'Bo', 'Silver')"]
+    project = write_project(
+        MAPPING, segmented(sandbox_env, rows), destination=SEGMENT_DESTINATION
+    )
+    assert project.run(instance).success
+    [gold] = [item["id"] for item in sandbox.brevo.lists() if "Gold" in item["name"]]
+    with brevo_api(sandbox) as api:
+        assert api.delete(f"/contacts/lists/{gold}").status_code == 204
+
+    again = project.run(instance)
+    settled = project.run(instance)
+
+    assert again.success and settled.success
+    assert members(sandbox, "Segment Gold") == {"a@example.com"}
+    assert members(sandbox, "Segment Silver") == {"b@example.com"}
+    assert sync_counts(again)["removed"] == 1  # out of the deleted list
+    assert sync_counts(settled)["contacts_sent"] == 0
+
+
+def test_segment_values_with_outer_spaces_share_the_trimmed_list(
+    write_project, sandbox_env, sandbox, instance
+):
+    rows = [
+        "('a@example.com', 'Ana', 'Gold')",
+        "('b@example.com', 'Bo', 'Gold  ')",
+        "('c@example.com', 'Cy', '  Silver')",
+    ]
+    project = write_project(
+        MAPPING, segmented(sandbox_env, rows), destination=SEGMENT_DESTINATION
+    )
+
+    first = project.run(instance)
+    second = project.run(instance)
+
+    assert first.success and second.success
+    assert sorted(item["name"] for item in sandbox.brevo.lists()) == [
+        "Segment Gold",
+        "Segment Silver",
+    ]
+    assert members(sandbox, "Segment Gold") == {"a@example.com", "b@example.com"}
+    assert members(sandbox, "Segment Silver") == {"c@example.com"}
+    assert sync_counts(second)["contacts_sent"] == 0

@@ -71,6 +71,13 @@ def get_list(account: Account, list_id: int) -> dict[str, Any]:
     return account.render_list_details(account.require_list(list_id))
 
 
+def delete_list(account: Account, list_id: int) -> None:
+    """Delete a list (`deleteList`, 204): its contacts stay, out of the list."""
+    account.require_list(list_id)
+    account.book.unlink_all(list_id, account.now())
+    del account.lists[list_id]
+
+
 def list_members(
     account: Account, list_id: int, query: dict[str, str]
 ) -> dict[str, Any]:

@@ -129,6 +129,13 @@ def get_list(ctx: Context, call: Call) -> Reply:
         return Reply(200, lists.get_list(ctx.account, list_id))
 
 
+def delete_list(ctx: Context, call: Call) -> Reply:
+    list_id = queries.read_path_id(call.path_params["listId"], "listId")
+    with ctx.account.lock:
+        lists.delete_list(ctx.account, list_id)
+    return Reply(204)
+
+
 def get_list_contacts(ctx: Context, call: Call) -> Reply:
     list_id = queries.read_path_id(call.path_params["listId"], "listId")
     with ctx.account.lock:
@@ -233,6 +240,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/v3/contacts/lists", get_lists),
     ("POST", "/v3/contacts/lists", create_list),
     ("GET", "/v3/contacts/lists/{listId}", get_list),
+    ("DELETE", "/v3/contacts/lists/{listId}", delete_list),
     ("GET", "/v3/contacts/lists/{listId}/contacts", get_list_contacts),
     ("POST", "/v3/contacts/lists/{listId}/contacts/add", add_list_contacts),
     ("POST", "/v3/contacts/lists/{listId}/contacts/remove", remove_list_contacts),
