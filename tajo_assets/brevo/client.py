@@ -828,7 +828,10 @@ def _isolate_refusals(
     code, message = error.code or "", error.message or str(error)
     named = _named_indexes(error, len(part)) if error.status == 404 else None
     if named:
-        refused += [ContactRefusal(part[i], code, message) for i in sorted(named)]
+        # Brevo's message lists every unknown index of the batch; each refused
+        # contact gets a message of its own instead.
+        missing = "Brevo has no contact with this identifier"
+        refused += [ContactRefusal(part[i], code, missing) for i in sorted(named)]
         rest = [index for i, index in enumerate(part) if i not in named]
         return [rest] if rest else []
     if len(part) == 1:

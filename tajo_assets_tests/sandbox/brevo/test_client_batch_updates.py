@@ -46,7 +46,7 @@ def test_an_unknown_contact_in_a_batch_is_the_only_item_refused(brevo, client):
     refused = client.update_contacts(items)
 
     assert [(r.index, r.code) for r in refused] == [(2, "document_not_found")]
-    assert "No contact found" in refused[0].message
+    assert refused[0].message == "Brevo has no contact with this identifier"
     assert all(first_name(brevo, a) == "New" for a in known)
     assert brevo.sandbox.contact("stranger@example.com") is None
     # Refused once as a whole, then sent again without the named item.
