@@ -163,23 +163,21 @@ def _description(spec: SyncSpec, incremental: bool) -> str:
 def _record_dry_run(
     context: dg.AssetExecutionContext, spec: SyncSpec, report: ContactSyncReport
 ) -> None:
-    """Log the plan and record it as an observation; nothing was written."""
+    """Log the plan and record it as an observation; nothing was written.
+
+    The plan goes to Dagster's run log itself, not through Python logging,
+    so it shows whatever the instance's python_logs settings are.
+    """
     plan = report.plan
     assert plan is not None
-    log.info(
-        "sync %s: dry run: %d to create, %d to update, %d to add to a list, "
-        "%d to remove from a list, %d unchanged, %d invalid; nothing was written "
-        "to Brevo or to the sync state",
-        spec.name,
-        plan.creates,
-        plan.updates,
-        plan.relists,
-        plan.removals,
-        plan.unchanged,
-        plan.duplicates + plan.invalid,
+    context.log.info(
+        f"sync {spec.name}: dry run: {plan.creates} to create, {plan.updates} to "
+        f"update, {plan.relists} to add to a list, {plan.removals} to remove from "
+        f"a list, {plan.unchanged} unchanged, {plan.duplicates + plan.invalid} "
+        "invalid; nothing was written to Brevo or to the sync state"
     )
     for row in report.plan_sample:
-        log.info("sync %s: dry run sample: %s", spec.name, row)
+        context.log.info(f"sync {spec.name}: dry run sample: {row}")
     metadata = {
         "dry_run": True,
         "to_create": plan.creates,
@@ -286,10 +284,16 @@ def _summary(spec: SyncSpec, report: ContactSyncReport) -> str:
     return (
         f"sync {spec.name}: {report.rows_read} changed rows read, "
         f"{report.contacts_sent} contacts sent in {len(report.import_process_ids)} "
-        f"imports to list {report.list_id}, {report.contacts_acknowledged} "
+        f"imports to {_lists_label(report)}, {report.contacts_acknowledged} "
         f"acknowledged, {report.rejected} rejected, {report.removed} removed from "
         f"the list, {report.duration_s:.1f}s"
     )
+
+
+def _lists_label(report: ContactSyncReport) -> str:
+    if len(report.list_names) > 1:
+        return f"{len(report.list_names)} lists"
+    return f"list {report.list_id}"
 
 
 def _metadata(report: ContactSyncReport) -> dict[str, object]:
