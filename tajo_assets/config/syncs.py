@@ -61,6 +61,17 @@ class ListDestination(Section):
             )
         if self.segment_column is not None:
             self._check_segment_lists()
+        elif self.list_name is not None and SEGMENT_PLACEHOLDER in self.list_name:
+            raise problems_found(
+                [
+                    (
+                        ("list_name",),
+                        f"got '{self.list_name}', which has {SEGMENT_PLACEHOLDER} "
+                        "but no segment_column says where segments come from; add "
+                        "segment_column: <column>, or give the list its own name",
+                    )
+                ]
+            )
         return self
 
     def _check_segment_lists(self) -> None:

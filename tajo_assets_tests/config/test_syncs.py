@@ -398,6 +398,16 @@ def test_the_mode_defaults_to_upsert_and_is_kept(load_text):
             "once, where each segment's value goes, e.g. 'Segment {segment}'",
             id="segment-template-without-placeholder",
         ),
+        pytest.param(
+            QUERIES,
+            "s:\n  query: customer_segments\n"
+            "  destination: {list_name: 'Segment {segment}'}\n",
+            "syncs.s.destination.list_name",
+            "got 'Segment {segment}', which has {segment} but no segment_column "
+            "says where segments come from; add segment_column: <column>, or give "
+            "the list its own name",
+            id="placeholder-without-segment-column",
+        ),
     ],
 )
 def test_modes_and_segment_lists_are_checked(
