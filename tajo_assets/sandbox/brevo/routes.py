@@ -11,7 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tajo_assets.sandbox.brevo import contact_requests, imports, lists, queries
+from tajo_assets.sandbox.brevo import (
+    contact_requests,
+    events,
+    imports,
+    lists,
+    queries,
+)
 from tajo_assets.sandbox.brevo.attributes import parse_attribute
 from tajo_assets.sandbox.brevo.errors import BrevoError, invalid
 from tajo_assets.sandbox.brevo.processes import require_process
@@ -224,6 +230,31 @@ def get_process(ctx: Context, call: Call) -> Reply:
         return Reply(200, process.render(ctx.clock(), call.base_url))
 
 
+def create_event(ctx: Context, call: Call) -> Reply:
+    """`POST /events`: 204 when the event is valid, else 400 (see `events`)."""
+    event = call.json()
+    events.check_event(event)
+    with ctx.account.lock:
+        _record_events(ctx, [event])
+    return Reply(204)
+
+
+def create_batch_events(ctx: Context, call: Call) -> Reply:
+    """`POST /events/batch`: the valid events are kept; 207 names the others."""
+    batch = events.read_batch(call.json())
+    status, body, accepted = events.batch_reply(batch)
+    with ctx.account.lock:
+        _record_events(ctx, [batch[index] for index in accepted])
+    return Reply(status, body)
+
+
+def _record_events(ctx: Context, accepted: list[dict]) -> None:
+    account = ctx.account
+    for event in accepted:
+        contact_id = events.contact_of(account.book, event["identifiers"])
+        account.events.append(events.ReceivedEvent(event, contact_id, account.now()))
+
+
 Handler = Callable[[Context, Call], Reply]
 
 # Order matters: fixed paths come before `/v3/contacts/{identifier}`.
@@ -252,4 +283,6 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("PUT", "/v3/contacts/{identifier}", update_contact),
     ("DELETE", "/v3/contacts/{identifier}", delete_contact),
     ("GET", "/v3/processes/{processId}", get_process),
+    ("POST", "/v3/events", create_event),
+    ("POST", "/v3/events/batch", create_batch_events),
 ]

@@ -164,6 +164,12 @@ class BrevoSandbox:
             now = self.settings.clock()
             return [p.snapshot(now) for p in self._account.processes.values()]
 
+    def events(self) -> list[dict[str, Any]]:
+        """Every event Brevo accepted, as sent, with `contactId` (None when no
+        contact has its identifiers), oldest first."""
+        with self._account.lock:
+            return [event.snapshot() for event in self._account.events]
+
     @property
     def request_counts(self) -> RequestCounts:
         """Requests per bucket and per (method, route), and how many got 429."""

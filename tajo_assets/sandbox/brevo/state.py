@@ -46,6 +46,8 @@ class Account:
             self.lists: dict[int, ContactList] = {}
             self.processes: dict[int, Any] = {}
             self.files: dict[str, bytes] = {}
+            # Events accepted by POST /events and /events/batch, oldest first.
+            self.events: list[Any] = []
             self._next_ids = {"folder": 1, "list": 1, "process": 1}
 
     @staticmethod
