@@ -23,6 +23,13 @@ from tajo_assets.brevo.errors import (
     BrevoProcessError,
     BrevoProcessTimeoutError,
     BrevoRequestError,
+    BrevoUnavailableError,
+)
+from tajo_assets.brevo.events import (
+    EventBatchOutcome,
+    EventRefusal,
+    read_full_answer,
+    read_partial_answer,
 )
 from tajo_assets.brevo.imports import encode_json, parse_rejection_report
 from tajo_assets.brevo.models import (
@@ -113,6 +120,9 @@ class BrevoClient:
         )
         self._call = self._transport.call
         self._pacer = self._transport.pacer
+        # Set once POST /events/batch answered 404 or 405 (an older API):
+        # later batches go event by event through POST /events.
+        self.event_batches_unavailable = False
 
     def __repr__(self) -> str:
         base_url = str(self._transport.base_url)
@@ -532,6 +542,99 @@ class BrevoClient:
         """
         return self._change_list("remove", list_id, emails, ext_ids, ids)
 
+    # Events
+
+    def send_event_batch(
+        self, events: Sequence[Mapping[str, Any]]
+    ) -> EventBatchOutcome:
+        """Send events with one `POST /events/batch`; Brevo's verdict per event.
+
+        Never sent twice: event posts are not retried after a 5xx or a
+        timeout (Brevo may have stored them), only after a 429. Such a batch
+        comes back `unconfirmed` with the error in `failure`, not raised, so
+        the caller can record it first. Without the batch endpoint (404 or
+        405), and for a batch Brevo refused whole (400: nothing stored), the
+        events go one by one through `POST /events`.
+        """
+        started = self._pacer.clock()
+        outcome = None
+        if not self.event_batches_unavailable:
+            outcome = self._post_event_batch(events)
+        if outcome is None:
+            outcome = self._post_events_one_by_one(events)
+        log.info(
+            "Brevo events: %d sent%s, %d accepted, %d refused, %d unconfirmed, %.2f s",
+            len(events) - len(outcome.not_sent),
+            " one by one" if self.event_batches_unavailable else "",
+            len(outcome.accepted),
+            len(outcome.refused),
+            len(outcome.unconfirmed),
+            self._pacer.clock() - started,
+        )
+        return outcome
+
+    def _post_event_batch(
+        self, events: Sequence[Mapping[str, Any]]
+    ) -> EventBatchOutcome | None:
+        """One batch call; None when the events must go one by one instead."""
+        action = f"create a batch of {len(events)} events"
+        try:
+            status, data = self._transport.exchange(
+                "POST",
+                "/events/batch",
+                body={"events": list(events)},
+                action=action,
+                idempotent=False,
+            )
+        except (BrevoNotFoundError, BrevoRequestError) as error:
+            if error.status in (404, 405):
+                self.event_batches_unavailable = True
+                log.warning(
+                    "Brevo answered %s to POST /events/batch; sending events one "
+                    "by one through POST /events from now on",
+                    error.status,
+                )
+                return None
+            if error.status == 400:
+                # Refused whole, so nothing was stored: each event on its own
+                # gets its own answer.
+                return None
+            return _batch_failed(len(events), error, applied=False)
+        except BrevoUnavailableError as error:
+            return _batch_failed(len(events), error, applied=True)
+        except BrevoError as error:
+            return _batch_failed(len(events), error, applied=False)
+        if status == 207:
+            return read_partial_answer(data, len(events))
+        return read_full_answer(data, len(events))
+
+    def _post_events_one_by_one(
+        self, events: Sequence[Mapping[str, Any]]
+    ) -> EventBatchOutcome:
+        outcome = EventBatchOutcome()
+        for index, event in enumerate(events):
+            try:
+                self._call(
+                    "POST",
+                    "/events",
+                    body=dict(event),
+                    action="create an event",
+                    idempotent=False,
+                )
+            except BrevoRequestError as error:
+                outcome.refused.append(
+                    EventRefusal(index, error.code or "", error.message or str(error))
+                )
+                continue
+            except BrevoError as error:
+                ambiguous = isinstance(error, BrevoUnavailableError)
+                (outcome.unconfirmed if ambiguous else outcome.not_sent).append(index)
+                outcome.not_sent += range(index + 1, len(events))
+                outcome.failure = error
+                return outcome
+            outcome.accepted.append(index)
+        return outcome
+
     # List changes, paging and import helpers
 
     def _change_list(
@@ -776,6 +879,14 @@ def _identifier_kind(**given: Sequence[str | int] | None) -> tuple[str, Sequence
 
 
 # Reading Brevo's answers
+
+
+def _batch_failed(size: int, error: BrevoError, *, applied: bool) -> EventBatchOutcome:
+    """A batch stopped by `error`: unconfirmed if Brevo may have stored it."""
+    indexes = list(range(size))
+    if applied:
+        return EventBatchOutcome(unconfirmed=indexes, failure=error)
+    return EventBatchOutcome(not_sent=indexes, failure=error)
 
 
 def _parse(model: type[Model], data: Any, action: str) -> Model:

@@ -109,6 +109,33 @@ class BrevoTransport:
         `action` completes "Brevo refused to ..." in errors. Raises the
         `BrevoError` that fits the failure.
         """
+        return self.exchange(
+            method,
+            route,
+            action=action,
+            path_params=path_params,
+            params=params,
+            body=body,
+            content=content,
+            not_found=not_found,
+            idempotent=idempotent,
+        )[1]
+
+    def exchange(
+        self,
+        method: str,
+        route: str,
+        *,
+        action: str,
+        path_params: Mapping[str, str | int] | None = None,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        content: bytes | None = None,
+        not_found: NotFound | None = None,
+        idempotent: bool = True,
+    ) -> tuple[int, Any]:
+        """`call`, returning the success status with the body, for routes whose
+        2xx statuses differ in meaning (207 on a batch)."""
         encoded = {k: quote(str(v), safe="") for k, v in (path_params or {}).items()}
         path = route.format(**encoded)
         if body is not None:
@@ -116,7 +143,7 @@ class BrevoTransport:
         response = self._send(method, route, path, params, content, idempotent)
         if response.status_code >= 400:
             raise self._refusal(response, action, not_found)
-        return _json(response, action)
+        return response.status_code, _json(response, action)
 
     def download(self, url: str) -> httpx.Response:
         """GET a file Brevo links to; the key goes only to the API's own origin.
