@@ -7,6 +7,7 @@ naming the variables.
 """
 
 from tajo_assets.config.errors import ConfigError, ConfigProblem
+from tajo_assets.config.events import EventDefinition, EventSyncSpec
 from tajo_assets.config.fields import IDENTIFIER_TARGETS
 from tajo_assets.config.loader import (
     CONFIG_PATH_VAR,
@@ -50,6 +51,8 @@ __all__ = [
     "ConfigError",
     "ConfigProblem",
     "Connectors",
+    "EventDefinition",
+    "EventSyncSpec",
     "FieldMapping",
     "ListDestination",
     "LogLevel",

@@ -19,6 +19,7 @@ from tajo_assets.config.attributes import (
 )
 from tajo_assets.config.checks import ChecksConfig
 from tajo_assets.config.errors import Location, problems_found
+from tajo_assets.config.events import EventSyncSpec
 from tajo_assets.config.fields import (
     AccountName,
     BaseUrl,
@@ -38,7 +39,9 @@ from tajo_assets.config.section import Section
 from tajo_assets.config.syncs import (
     SyncConfig,
     SyncSpec,
+    SyncType,
     placeholder_problems,
+    resolve_event_sync,
     resolve_sync,
     sync_problems,
 )
@@ -439,17 +442,29 @@ class TajoConfig(Section):
         return {**self.snowflake.queries, **inline}
 
     def syncs(self) -> list[SyncSpec]:
-        """The declared syncs, resolved, in the order written."""
+        """The declared reverse-ETL (contact) syncs, resolved, in the order written."""
         queries, mapping = self.queries(), self.field_mapping
         return [
             resolve_sync(name, sync, queries, mapping, self.attributes)
             for name, sync in self.declared_syncs.items()
+            if sync.type == SyncType.REVERSE_ETL
+        ]
+
+    def event_syncs(self) -> list[EventSyncSpec]:
+        """The declared event syncs, resolved, in the order written."""
+        queries = self.queries()
+        return [
+            resolve_event_sync(name, sync, queries)
+            for name, sync in self.declared_syncs.items()
+            if sync.type == SyncType.EVENTS
         ]
 
     def _mapping_targets(self) -> set[str]:
         """Every target of `field_mapping` and of the syncs' own mappings."""
         targets = set(self.field_mapping.root.values())
         for sync in self.declared_syncs.values():
+            if sync.destination is None:  # an event sync maps no attributes
+                continue
             own = sync.destination.attribute_mapping
             targets |= set(own.root.values()) if own is not None else set()
         return targets

@@ -1,4 +1,5 @@
-"""Reverse-ETL syncs: a query, a Brevo list, and optionally their own mapping.
+"""Syncs: reverse-ETL (a query, a Brevo list, optionally their own mapping) and
+events (a query whose rows become Brevo events, see `events`).
 
 `sync_problems` holds the rules between syncs and the rest of the file: a sync
 names a known query, a query feeds one sync, a mapping keeps its identifier.
@@ -12,6 +13,7 @@ from pydantic import Field, model_validator
 
 from tajo_assets.config.attributes import AttributeOptions
 from tajo_assets.config.errors import Location, problems_found
+from tajo_assets.config.events import EventDefinition, EventSyncSpec
 from tajo_assets.config.fields import PositiveNumber, SqlText, Text
 from tajo_assets.config.mapping import AttributeMapping, FieldMapping
 from tajo_assets.config.section import Section
@@ -100,6 +102,7 @@ class ListDestination(Section):
 
 class SyncType(StrEnum):
     REVERSE_ETL = "reverse-etl"
+    EVENTS = "events"
 
 
 class SyncMode(StrEnum):
@@ -124,20 +127,80 @@ class SyncConfig(Section):
     query: SqlText = Field(
         description="a query name from connectors.snowflake.queries, or SQL text"
     )
-    destination: ListDestination = Field(
-        description="the Brevo list to fill: list_id: <id> or list_name: <name>"
+    destination: ListDestination | None = Field(
+        None,
+        description="the Brevo list to fill: list_id: <id> or list_name: <name> "
+        "(reverse-etl only)",
     )
     mode: SyncMode = Field(
         SyncMode.UPSERT,
         description="upsert (create and update), update (existing contacts only), "
         "insert (new contacts only) or mirror (upsert, and remove members who "
-        "leave the audience from the list)",
+        "leave the audience from the list); reverse-etl only",
     )
+    event: EventDefinition | None = Field(
+        None, description="how each row becomes a Brevo event (type: events only)"
+    )
+
+    @model_validator(mode="after")
+    def _blocks_of_its_type(self) -> "SyncConfig":
+        if self.type == SyncType.EVENTS:
+            problems = _event_sync_problems(self)
+        elif self.destination is None:
+            problems = [
+                (
+                    ("destination",),
+                    "missing; this setting is required: the Brevo list to fill: "
+                    "list_id: <id> or list_name: <name>",
+                )
+            ]
+        else:
+            problems = []
+            if self.event is not None:
+                problems.append(
+                    (
+                        ("event",),
+                        "applies only to type: events; remove it, or set "
+                        "type: events (and remove destination)",
+                    )
+                )
+        if problems:
+            raise problems_found(problems)
+        return self
 
     @property
     def names_a_query(self) -> bool:
         """A single word names a configured query; anything longer is SQL."""
         return len(self.query.split()) == 1
+
+
+def _event_sync_problems(sync: SyncConfig) -> list[tuple[Location, str]]:
+    problems: list[tuple[Location, str]] = []
+    if sync.event is None:
+        problems.append(
+            (
+                ("event",),
+                "missing; type: events needs an event: block with id_column, "
+                "identifier and name (or name_column)",
+            )
+        )
+    if sync.destination is not None:
+        problems.append(
+            (
+                ("destination",),
+                "does not apply to type: events (Brevo files events under the "
+                "contact they name, not in a list); remove it",
+            )
+        )
+    if "mode" in sync.model_fields_set:
+        problems.append(
+            (
+                ("mode",),
+                "does not apply to type: events (each event is sent once, never "
+                "updated); remove it",
+            )
+        )
+    return problems
 
 
 @dataclass(frozen=True)
@@ -178,6 +241,15 @@ class SyncSpec:
         return f"list '{self.list_name}'"
 
 
+def resolve_event_sync(
+    name: str, sync: SyncConfig, queries: Mapping[str, str]
+) -> EventSyncSpec:
+    """An event sync with its SQL looked up; `queries` includes inline SQL."""
+    assert sync.event is not None
+    query_name = sync.query if sync.names_a_query else name
+    return EventSyncSpec(name, query_name, queries[query_name], sync.event)
+
+
 def resolve_sync(
     name: str,
     sync: SyncConfig,
@@ -192,6 +264,7 @@ def resolve_sync(
     """
     query_name = sync.query if sync.names_a_query else name
     destination = sync.destination
+    assert destination is not None
     mapping = sync_mapping(field_mapping, destination.attribute_mapping)
     targets = set(mapping.attributes.values())
     return SyncSpec(
@@ -306,6 +379,8 @@ def _unknown_query(name: str, queries: Mapping[str, str]) -> str:
 def _override_problems(
     field_mapping: FieldMapping, sync: SyncConfig, at: Location
 ) -> list[tuple[Location, str]]:
+    if sync.destination is None:
+        return []
     override = sync.destination.attribute_mapping
     if override is None or override.identifier_column is not None:
         return []

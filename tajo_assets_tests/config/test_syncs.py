@@ -111,7 +111,7 @@ def test_unknown_query_when_none_are_defined(load_error):
             "s:\n  type: forward-etl\n  query: customer_segments\n"
             "  destination: {list_id: 3}\n",
             "syncs.s.type",
-            "got 'forward-etl'; expected 'reverse-etl'",
+            "got 'forward-etl'; expected one of 'reverse-etl' or 'events'",
             id="unknown-type",
         ),
         pytest.param(
@@ -414,5 +414,144 @@ def test_modes_and_segment_lists_are_checked(
     load_error, head, sync, key_path, expected
 ):
     message = load_error(_with_syncs(sync, head))
+
+    assert expected in line_about(message, key_path)
+
+
+EVENT_QUERIES = """\
+connectors:
+  snowflake:
+    account: myorg-myaccount
+    queries:
+      order_events: SELECT order_id, email, ordered_at, total FROM orders
+"""
+
+ORDER_EVENTS = """\
+order_events:
+  type: events
+  query: order_events
+  event:
+    name: order_completed
+    id_column: ORDER_ID
+    date_column: ORDERED_AT
+    identifier: {email: EMAIL}
+    properties: [TOTAL]
+    contact_properties: {FIRST_NAME: FIRSTNAME}
+"""
+
+
+def test_an_event_sync_resolves_apart_from_the_contact_syncs(load_text):
+    config = load_text(_with_syncs(ORDER_EVENTS, EVENT_QUERIES))
+
+    [spec] = config.event_syncs()
+    assert config.syncs() == []
+    assert (spec.name, spec.query_name) == ("order_events", "order_events")
+    assert spec.event.property_names() == {"TOTAL": "total"}
+    assert spec.columns()["FIRST_NAME"] == "contact_properties"
+    assert "order_events" in config.queries()
+
+
+def test_event_properties_may_be_renamed(load_text):
+    sync = ORDER_EVENTS.replace("[TOTAL]", "{TOTAL: order-total}")
+
+    [spec] = load_text(_with_syncs(sync, EVENT_QUERIES)).event_syncs()
+
+    assert spec.event.property_names() == {"TOTAL": "order-total"}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key_path", "expected"),
+    [
+        pytest.param(
+            "    name: order_completed\n",
+            "    name: order completed\n",
+            "syncs.order_events.event.name",
+            "at most 255 letters, digits, '-' and '_'",
+            id="event-name-with-a-space",
+        ),
+        pytest.param(
+            "    name: order_completed\n",
+            "",
+            "syncs.order_events.event",
+            "needs exactly one of name: <event name>",
+            id="no-name",
+        ),
+        pytest.param(
+            "    name: order_completed\n",
+            "    name: order_completed\n    name_column: KIND\n",
+            "syncs.order_events.event",
+            "needs exactly one of name",
+            id="name-and-name-column",
+        ),
+        pytest.param(
+            "    id_column: ORDER_ID\n",
+            "",
+            "syncs.order_events.event.id_column",
+            "missing",
+            id="no-id-column",
+        ),
+        pytest.param(
+            "{email: EMAIL}",
+            "{phone: PHONE}",
+            "syncs.order_events.event.identifier",
+            "got phone; one to three of email, ext_id, sms",
+            id="unknown-identifier",
+        ),
+        pytest.param(
+            "{email: EMAIL}",
+            "{}",
+            "syncs.order_events.event.identifier",
+            "one to three of email, ext_id, sms",
+            id="no-identifier",
+        ),
+        pytest.param(
+            "[TOTAL]",
+            "{TOTAL: order total}",
+            "syncs.order_events.event.properties.TOTAL",
+            "property name 'order total' is not at most 255 letters",
+            id="bad-property-name",
+        ),
+        pytest.param(
+            "{FIRST_NAME: FIRSTNAME}",
+            "{FIRST_NAME: FirstName}",
+            "syncs.order_events.event.contact_properties.FIRST_NAME",
+            "got 'FirstName'; a Brevo attribute name is upper-case",
+            id="bad-contact-attribute",
+        ),
+        pytest.param(
+            "  type: events\n",
+            "  type: events\n  mode: upsert\n",
+            "syncs.order_events.mode",
+            "does not apply to type: events",
+            id="mode-given-for-events",
+        ),
+        pytest.param(
+            "  type: events\n",
+            "  type: events\n  destination: {list_id: 3}\n",
+            "syncs.order_events.destination",
+            "does not apply to type: events",
+            id="destination-given-for-events",
+        ),
+        pytest.param(
+            ORDER_EVENTS[ORDER_EVENTS.index("  event:") :],
+            "",
+            "syncs.order_events.event",
+            "missing; type: events needs an event: block",
+            id="no-event-block",
+        ),
+        pytest.param(
+            "  type: events\n",
+            "  type: reverse-etl\n  destination: {list_id: 3}\n",
+            "syncs.order_events.event",
+            "applies only to type: events",
+            id="event-block-on-a-contact-sync",
+        ),
+    ],
+)
+def test_bad_event_sync_names_key_and_what_to_write(
+    load_error, old: str, new: str, key_path: str, expected: str
+):
+    assert old in ORDER_EVENTS
+    message = load_error(_with_syncs(ORDER_EVENTS.replace(old, new), EVENT_QUERIES))
 
     assert expected in line_about(message, key_path)
