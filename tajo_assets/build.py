@@ -6,6 +6,7 @@ import warnings
 import dagster as dg
 
 from tajo_assets.assets.brevo import build_contact_sync_asset
+from tajo_assets.assets.events import build_event_sync_asset
 from tajo_assets.assets.models import build_model_assets, produced_tables
 from tajo_assets.assets.sources import (
     build_customer_scores_asset,
@@ -62,6 +63,7 @@ def build_definitions(config: TajoConfig) -> dg.Definitions:
         observed = [key for a in assets if _observes(a) for key in a.keys]
     if snowflake.enabled and snowflake.sync.customers:
         assets += [_contact_sync_asset(config, spec) for spec in config.syncs()]
+        assets += [_event_sync_asset(config, spec) for spec in config.event_syncs()]
     job = build_sync_job(observed)
     partitions = job_partitions(config)
     return dg.Definitions(
@@ -148,6 +150,11 @@ def _contact_sync_asset(config: TajoConfig, spec: SyncSpec) -> dg.AssetsDefiniti
     return build_contact_sync_asset(
         spec, config, _tables(config, spec.query_name), partitions
     )
+
+
+def _event_sync_asset(config: TajoConfig, spec) -> dg.AssetsDefinition:
+    partitions = sync_partitions(config) if is_incremental(spec.sql) else None
+    return build_event_sync_asset(spec, config, partitions)
 
 
 def _model_row_count_checks(

@@ -479,10 +479,10 @@ def _execute_sync(
 
 def dry_run_config(settings: TajoConfig) -> str:
     """Run config (YAML) that makes every Brevo sync asset of the job a dry run."""
-    ops = {
-        f"brevo__{spec.name}": {"config": {"dry_run": True}}
-        for spec in settings.syncs()
-    }
+    names = [spec.name for spec in settings.syncs()]
+    # Event syncs too: left out, a "dry" run would send their events.
+    names += [spec.name for spec in settings.event_syncs()]
+    ops = {f"brevo__{name}": {"config": {"dry_run": True}} for name in names}
     return yaml.safe_dump({"ops": ops})
 
 

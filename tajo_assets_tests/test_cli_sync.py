@@ -7,9 +7,10 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+import yaml
 
 from tajo_assets.automation.partitions import window_key_problem
-from tajo_assets.cli import WindowError, _parser, sync_tags
+from tajo_assets.cli import WindowError, _parser, dry_run_config, sync_tags
 from tajo_assets.config import load_config
 from tajo_assets_tests.test_cli import REPO, tajo
 
@@ -177,3 +178,21 @@ def test_a_window_key_far_outside_the_calendar_gets_the_same_clear_error(key):
     problem = window_key_problem(partitions, key)
 
     assert problem.startswith(f"{key} is not the start of a window of tajo_sync. ")
+
+
+def test_a_dry_run_makes_event_syncs_dry_too(tmp_path):
+    """Left out of the dry-run config, an event sync would send its events."""
+    events = """\
+  order_events:
+    type: events
+    query: SELECT 1 AS order_id, 'a@example.com' AS email
+    event: {name: order_completed, id_column: ORDER_ID, identifier: {email: EMAIL}}
+"""
+    path = tmp_path / "tajo.yaml"
+    # The shipped file ends with its syncs: block.
+    path.write_text(SHIPPED.read_text().rstrip() + "\n" + events)
+
+    ops = yaml.safe_load(dry_run_config(load_config(path, env=STAND_INS)))["ops"]
+
+    assert ops["brevo__order_events"] == {"config": {"dry_run": True}}
+    assert len(ops) == 2

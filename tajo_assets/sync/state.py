@@ -92,6 +92,11 @@ class SyncTables:
     def pending(self) -> str:
         return f"{self.state_schema}.SYNC_{self.sync_name.upper()}_PENDING"
 
+    @property
+    def events(self) -> str:
+        """An event sync's record of every event id it sent or tried to."""
+        return f"{self.state_schema}.SYNC_{self.sync_name.upper()}_EVENTS"
+
     def names(self) -> dict[str, str]:
         """Every name a statement of this package may use, for `render_sql`."""
         return {
@@ -100,6 +105,7 @@ class SyncTables:
             "state_table": self.state,
             "plan_table": self.plan,
             "pending_table": self.pending,
+            "events_table": self.events,
         }
 
 
@@ -251,11 +257,14 @@ class WarehouseState:
             self.tables.sync_name,
             self.tables.state_schema,
         )
-        statements = render_sql(
-            "create_state",
-            state_schema=self.tables.state_schema,
-            state_table=self.tables.state,
+        self.create_tables(render_sql("create_state", state_table=self.tables.state))
+
+    def create_tables(self, own: str) -> None:
+        """Create the shared state tables and `own` (DDL text), in one request."""
+        shared = render_sql(
+            "create_shared_state", state_schema=self.tables.state_schema
         )
+        statements = f"{shared};\n{own}"
         result = self.client.execute_multi(
             [s.strip() for s in statements.split(";") if s.strip()]
         )
