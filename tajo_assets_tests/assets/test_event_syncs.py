@@ -18,6 +18,7 @@ from tajo_assets_tests.assets.conftest import (
     create_table,
     warehouse_client,
 )
+from tajo_assets_tests.brevo.test_contract import validate
 
 SYNC = "brevo__order_events"
 WAREHOUSE_GONE = {
@@ -102,6 +103,20 @@ def counts(result: dg.ExecuteInProcessResult) -> dict[str, object]:
     return {key: value.value for key, value in event.metadata.items()}
 
 
+def check_against_brevos_event_schema(received: list[dict]) -> None:
+    """Each event as sent follows the spec's `components.schemas.event`.
+
+    event_properties are left out: the schema lists only string, integer,
+    object and array values, while its own description (and Brevo's docs)
+    take numbers, booleans and dates too.
+    """
+    for event in received:
+        sent = {
+            k: v for k, v in event.items() if k not in ("contactId", "event_properties")
+        }
+        validate(sent, "event")
+
+
 def batch_posts(sandbox) -> int:
     counted = sandbox.brevo.request_counts.by_route.get(BATCH)
     return counted.requests if counted else 0
@@ -135,6 +150,7 @@ def test_a_batch_with_one_invalid_event_lands_the_others_and_resends_none(
 
     assert first.success and second.success
     received = sandbox.brevo.events()
+    check_against_brevos_event_schema(received)
     assert [e["event_properties"]["total"] for e in received] == [42.5, 7.25]
     assert received[0]["identifiers"] == {"email_id": "ana@example.com"}
     assert (counts(first)["events_sent"], counts(first)["events_rejected"]) == (2, 1)
