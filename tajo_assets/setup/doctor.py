@@ -45,6 +45,7 @@ from tajo_assets.snowflake import (
     placeholder_names,
     resolve_base_url,
 )
+from tajo_assets.sync.event_rows import check_event_columns
 from tajo_assets.sync.mapping import (
     MappingError,
     ResolvedMapping,
@@ -143,7 +144,8 @@ def _load(path: Path | None, env: Mapping[str, str]) -> tuple[TajoConfig | None,
         return None, Check(
             Status.FAIL, "configuration", str(error), "correct the lines listed"
         )
-    queries, syncs = len(config.queries()), len(config.syncs())
+    queries = len(config.queries())
+    syncs = len(config.syncs()) + len(config.event_syncs())
     found = f"loads ({_count(queries, 'query', 'queries')}, {_count(syncs, 'sync')})"
     return config, Check(Status.PASS, "configuration", found)
 
@@ -390,6 +392,25 @@ def _queries(
             f"sync {spec.name} mapping",
             f"{source} returns all {len(spec.mapping.columns)} mapped columns",
         )
+    yield from _event_columns(config, columns)
+
+
+def _event_columns(
+    config: TajoConfig, columns: dict[str, tuple[Column, ...]]
+) -> Iterator[Check]:
+    """Each event sync's event block against its query's columns."""
+    for spec in config.event_syncs():
+        what = f"sync {spec.name} event"
+        if spec.query_name not in columns:
+            yield Check(Status.SKIP, what, f"query {spec.query_name} did not run")
+            continue
+        try:
+            check_event_columns(spec, columns[spec.query_name])
+        except MappingError as error:
+            yield Check(Status.FAIL, what, str(error))
+            continue
+        found = f"query {spec.query_name} returns the {len(spec.columns())} columns"
+        yield Check(Status.PASS, what, found)
 
 
 def _query_failure(

@@ -179,6 +179,11 @@ def _string_or_integer(value: Any, timezone: ZoneInfo) -> str | int:
     return str(value)
 
 
+def check_event_columns(spec: EventSyncSpec, columns: Sequence[Column]) -> None:
+    """Raise MappingError when the event block names a column not in `columns`."""
+    _positions(spec, columns)
+
+
 def _positions(spec: EventSyncSpec, columns: Sequence[Column]) -> dict[str, int]:
     """Where each column is, upper-case; every configured one must be there."""
     at = {column.name.upper(): i for i, column in enumerate(columns)}

@@ -23,7 +23,12 @@ from tajo_assets.brevo import BrevoClient
 from tajo_assets.brevo.events import EVENT_BATCH_BYTES, EVENT_BATCH_SIZE, event_batches
 from tajo_assets.config.events import EventSyncSpec
 from tajo_assets.snowflake import Column, SqlApiClient
-from tajo_assets.sync.event_rows import EventBuilder, EventRejection, EventRow
+from tajo_assets.sync.event_rows import (
+    EventBuilder,
+    EventRejection,
+    EventRow,
+    check_event_columns,
+)
 from tajo_assets.sync.mapping import MappingError
 from tajo_assets.sync.plan import Planner, RowRejection
 from tajo_assets.sync.state import (
@@ -232,22 +237,20 @@ def _sync(
 
 
 # Columns read_new_events adds to the snapshot's.
-_ADDED_COLUMNS = (Column("TAJO_EVENT_ID", "text"), Column("TAJO_COPY", "fixed"))
+_ADDED_COLUMNS = ("TAJO_EVENT_ID", "TAJO_COPY")
 
 
 def _check_columns(spec: EventSyncSpec, state: EventState, run: EventRun) -> None:
     """Fail before anything is sent when the event block and the query's
     columns do not fit (MappingError names both)."""
     columns = state.columns()
-    reserved = [
-        c.name for c in columns if c.name.upper() in ("TAJO_EVENT_ID", "TAJO_COPY")
-    ]
+    reserved = [c.name for c in columns if c.name.upper() in _ADDED_COLUMNS]
     if reserved:
         raise MappingError(
             f"query {spec.query_name} returns {', '.join(reserved)}, a name the "
             "event sync uses for its own bookkeeping; rename it in the query"
         )
-    EventBuilder(spec, [*columns, *_ADDED_COLUMNS], run.timezone)
+    check_event_columns(spec, columns)
 
 
 def _record_quietly(

@@ -266,3 +266,32 @@ def test_an_unset_secret_variable_stops_the_checks_naming_it(
 
     assert checks[0].status is Status.FAIL
     assert "SNOWFLAKE_USER" in checks[0].found
+
+
+EVENT_SYNC = """\
+  order_events:
+    type: events
+    query: SELECT c.customer_id, c.email, c.created_at FROM customers c
+    event:
+      name: customer_created
+      id_column: CUSTOMER_ID
+      date_column: {date_column}
+      identifier: {{email: EMAIL}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("date_column", "status"), [("CREATED_AT", Status.PASS), ("SIGNED_UP", Status.FAIL)]
+)
+def test_an_event_syncs_columns_are_checked_against_its_query(
+    write_project, date_column, status
+):
+    project = write_project(mapping=MAPPING, query=QUERY)
+    sync = EVENT_SYNC.format(date_column=date_column)
+    project.path.write_text(project.path.read_text() + sync)
+
+    check = doctor(project)["sync order_events event"]
+
+    assert check.status is status
+    if status is Status.FAIL:
+        assert "names SIGNED_UP (date_column), but query order_events" in check.found
