@@ -118,7 +118,8 @@ def _record_dry_run(
 
 def _metadata(report: EventSyncReport) -> dict[str, object]:
     handles = report.statement_handles
-    sample = [{"event_id": i, "reason": r} for i, r in report.rejection_sample]
+    columns = ("event_id", "code", "reason", "rejected_by")
+    sample = [dict(zip(columns, row, strict=True)) for row in report.rejection_sample]
     return {
         "dagster/row_count": report.events_read,
         "events_read": report.events_read,
@@ -129,7 +130,7 @@ def _metadata(report: EventSyncReport) -> dict[str, object]:
         # Sent without an answer: this run's, and all still left by earlier runs.
         "events_unconfirmed": report.unconfirmed + report.unconfirmed_before,
         "rejection_reasons": dg.MetadataValue.json(dict(report.rejection_reasons)),
-        "rejected_sample": _table(sample, ("event_id", "reason")),
+        "rejected_sample": _table(sample, columns),
         "brevo_requests": report.brevo_requests,
         "snowflake_statements": len(handles),
         "statement_handles": dg.MetadataValue.json(handles),

@@ -19,7 +19,7 @@ from tajo_assets.config.events import EVENT_IDENTIFIERS, EventSyncSpec
 from tajo_assets.snowflake import Column
 from tajo_assets.sync.encode import ValueEncodingError, make_encoder
 from tajo_assets.sync.keys import key_problem, mask_key, normalize_key
-from tajo_assets.sync.mapping import MappingError
+from tajo_assets.sync.mapping import INVALID_KEY, INVALID_VALUE, MappingError
 
 # Brevo's limit on an event's properties, serialized (spec
 # components.schemas.event: "Size is limited to 50Kb").
@@ -28,12 +28,23 @@ _TIMESTAMPS = frozenset({"timestamp_ntz", "timestamp_ltz", "timestamp_tz"})
 _SEMI_STRUCTURED = frozenset({"variant", "object", "array"})
 
 
+# Codes of TAJO_REJECTIONS for rows never sent (as for contact rows).
+EMPTY_KEY = "empty_key"
+DUPLICATE_KEY = "duplicate_key"
+
+
 @dataclass(frozen=True)
 class EventRejection:
-    """A row that cannot be sent: its event id (None if empty) and why."""
+    """A row that cannot be sent: its event id (None if empty), why, and the
+    short code of TAJO_REJECTIONS for it."""
 
     event_id: str | None
     reason: str
+    code: str = INVALID_VALUE
+
+
+class _IdentifierProblem(ValueEncodingError):
+    """No usable contact identifier: the row's code is invalid_key."""
 
 
 @dataclass(frozen=True)
@@ -61,10 +72,14 @@ class EventBuilder:
         """The event of `row`, or why it cannot be sent."""
         event_id = row[self._id_at]
         if event_id is None or not str(event_id).strip():
-            return EventRejection(None, f"the event id ({self._id_name}) is empty")
+            return EventRejection(
+                None, f"the event id ({self._id_name}) is empty", EMPTY_KEY
+            )
         try:
             identifiers, masked = self._identifiers(row)
             event = self._event(row, identifiers)
+        except _IdentifierProblem as error:
+            return EventRejection(event_id, str(error), INVALID_KEY)
         except ValueEncodingError as error:
             return EventRejection(event_id, str(error))
         return EventRow(event_id, event, masked)
@@ -104,14 +119,14 @@ class EventBuilder:
             key = normalize_key(kind, raw)
             problem = key_problem(kind, key)
             if problem is not None or key is None:
-                raise ValueEncodingError(
+                raise _IdentifierProblem(
                     f"identifier {kind} ({column}): {problem or 'not valid'}"
                 )
             found[EVENT_IDENTIFIERS[kind]] = key
             masked.append(f"{kind}={mask_key(kind, key)}")
         if not found:
             columns = ", ".join(self.spec.event.identifier.values())
-            raise ValueEncodingError(f"no contact identifier: {columns} empty")
+            raise _IdentifierProblem(f"no contact identifier: {columns} empty")
         return found, ", ".join(masked)
 
     def _properties(self, row: Sequence[Any]) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from tajo_assets.brevo.events import EVENT_BATCH_BYTES, EVENT_BATCH_SIZE, event_
 from tajo_assets.config.events import EventSyncSpec
 from tajo_assets.snowflake import Column, SqlApiClient
 from tajo_assets.sync.event_rows import (
+    DUPLICATE_KEY,
     EventBuilder,
     EventRejection,
     EventRow,
@@ -72,7 +73,8 @@ class EventSyncReport:
     dry_run: bool = False
     sample: list[dict[str, str]] = field(default_factory=list)
     rejection_reasons: Counter = field(default_factory=Counter)
-    rejection_sample: list[tuple[str, str]] = field(default_factory=list)
+    # (event id, code, reason, who refused it) of the first rejected rows.
+    rejection_sample: list[tuple[str, str, str, str]] = field(default_factory=list)
     brevo_requests: int = 0
     statement_handles: list[str] = field(default_factory=list)
     duration_s: float = 0.0
@@ -81,14 +83,17 @@ class EventSyncReport:
     def rejected(self) -> int:
         return self.rejected_before_sending + self.rejected_by_brevo
 
-    def reject(self, event_id: str | None, reason: str, *, by_brevo: bool) -> None:
-        if by_brevo:
+    def reject(self, rejection: RowRejection) -> None:
+        if rejection.by_brevo:
             self.rejected_by_brevo += 1
         else:
             self.rejected_before_sending += 1
+        reason = f"{rejection.code}: {rejection.reason}".strip(": ")
         self.rejection_reasons[reason] += 1
         if len(self.rejection_sample) < REJECTION_SAMPLE_SIZE:
-            self.rejection_sample.append((event_id or "<empty>", reason))
+            by = "BREVO" if rejection.by_brevo else "TAJO"
+            sample = (rejection.key or "<empty>", rejection.code, rejection.reason, by)
+            self.rejection_sample.append(sample)
 
 
 class EventState(WarehouseState):
@@ -287,10 +292,12 @@ def _rows(
                     built.event_id,
                     "the event id appears more than once in the "
                     "query result; its first row was sent",
+                    DUPLICATE_KEY,
                 )
             if isinstance(built, EventRejection):
-                report.reject(built.event_id, built.reason, by_brevo=False)
-                refused.append(_rejection(built, report.events_read, False))
+                rejection = _rejection(built, report.events_read)
+                report.reject(rejection)
+                refused.append(rejection)
                 continue
             yield built
 
@@ -336,9 +343,11 @@ def _send_batch(
     report.unconfirmed += len(outcome.unconfirmed)
     refused = []
     for refusal in outcome.refused:
-        event_id = ids[refusal.index]
-        report.reject(event_id, refusal.reason, by_brevo=True)
-        refused.append(RowRejection(0, event_id, EVENT_ACTION, refusal.reason, True))
+        rejection = RowRejection(
+            0, ids[refusal.index], EVENT_ACTION, refusal.code, refusal.message, True
+        )
+        report.reject(rejection)
+        refused.append(rejection)
     state.settle([ids[i] for i in outcome.accepted], "sent", run.run_id)
     state.settle([r.key for r in refused], "rejected", run.run_id)
     state.settle([ids[i] for i in outcome.not_sent], None, run.run_id)
@@ -406,8 +415,11 @@ def _sample_entry(built: EventRow | EventRejection) -> dict[str, str]:
     }
 
 
-def _rejection(built: EventRejection, seq: int, by_brevo: bool) -> RowRejection:
-    return RowRejection(seq, built.event_id or "", EVENT_ACTION, built.reason, by_brevo)
+def _rejection(built: EventRejection, seq: int) -> RowRejection:
+    """A row refused before sending, as TAJO_REJECTIONS records it."""
+    return RowRejection(
+        seq, built.event_id or "", EVENT_ACTION, built.code, built.reason, False
+    )
 
 
 def _first(result: Any) -> int:

@@ -125,7 +125,7 @@ def batch_posts(sandbox) -> int:
 def rejections(env, project: Project) -> list[tuple]:
     with warehouse_client(env) as client:
         result = client.execute(
-            f"SELECT KEY, ACTION, REJECTED_BY, REASON FROM "  # noqa: S608
+            f"SELECT KEY, ACTION, REJECTED_BY, CODE, REASON FROM "  # noqa: S608
             f"{project.state_schema}.TAJO_REJECTIONS ORDER BY KEY"
         )
         return list(result.rows())
@@ -154,9 +154,9 @@ def test_a_batch_with_one_invalid_event_lands_the_others_and_resends_none(
     assert [e["event_properties"]["total"] for e in received] == [42.5, 7.25]
     assert received[0]["identifiers"] == {"email_id": "ana@example.com"}
     assert (counts(first)["events_sent"], counts(first)["events_rejected"]) == (2, 1)
-    [(key, action, by, reason)] = rejections(sandbox_env, project)
-    assert (key, action, by) == ("2", "event", "BREVO")
-    assert "invalid_parameter: event_name 'order completed' is invalid" in reason
+    [(key, action, by, code, reason)] = rejections(sandbox_env, project)
+    assert (key, action, by, code) == ("2", "event", "BREVO", "invalid_parameter")
+    assert reason.startswith("event_name 'order completed' is invalid")
     assert event_states(sandbox_env, project) == {
         "1": "sent",
         "2": "rejected",
@@ -325,8 +325,14 @@ def test_rows_that_cannot_be_events_are_refused_before_sending(
     assert any("invalid email address" in reason for reason in reasons)
     assert any("is empty" in reason for reason in reasons)
     assert any("over Brevo's limit" in reason for reason in reasons)
-    refused = {row[0]: row[2] for row in rejections(sandbox_env, project)}
-    assert set(refused.values()) == {"TAJO"}
+    refused = rejections(sandbox_env, project)
+    assert {row[2] for row in refused} == {"TAJO"}
+    assert sorted(row[3] for row in refused) == [
+        "duplicate_key",
+        "empty_key",
+        "invalid_key",
+        "invalid_value",
+    ]
 
 
 def test_a_dry_run_counts_the_events_and_sends_none(
