@@ -10,6 +10,7 @@ import pytest
 
 from tajo_assets.brevo import BrevoClient, BrevoUnavailableError
 from tajo_assets.brevo.events import event_batches
+from tajo_assets_tests.contract import BREVO
 from tajo_assets_tests.scripted import Reply
 
 
@@ -161,3 +162,26 @@ def test_batches_keep_within_the_count_and_the_byte_cap():
     assert [len(b) for b in by_count] == [100, 100, 50]
     assert {len(b) for b in by_bytes[:-1]} == {30}
     assert [i for b in by_bytes for i in b] == list(range(250))
+
+
+def test_single_event_posts_follow_brevos_api_description(client, sandbox):
+    """The spec describes POST /events (not /events/batch): the fallback path's
+    requests, and the sandbox's answers, must match it."""
+    sandbox.traffic.enabled = True
+    client.event_batches_unavailable = True
+    full = {
+        **event(),
+        "event_date": "2026-06-01T09:30:00+02:00",
+        "event_properties": {"total": 42, "currency": "EUR"},
+        "contact_properties": {"FIRSTNAME": "Ana", "AGE": 37},
+    }
+    outcome = client.send_event_batch([full, event("bad name")])
+    exchanges = sandbox.traffic.take()
+    sandbox.traffic.enabled = False
+
+    assert (outcome.accepted, [r.index for r in outcome.refused]) == ([0], [1])
+    assert [(x.path, x.status) for x in exchanges] == [
+        ("/v3/events", 204),
+        ("/v3/events", 400),
+    ]
+    assert BREVO.violations(exchanges) == []
