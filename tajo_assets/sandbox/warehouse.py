@@ -184,6 +184,7 @@ def _load_tpch(session: Session, parquet: dict[str, Path]) -> None:
 def _derive_marketing(session: Session) -> None:
     _run_sql(session, "marketing_customers.sql")
     _run_sql(session, "marketing_customer_scores.sql")
+    _run_sql(session, "marketing_order_events.sql")
 
 
 def _run_models(session: Session) -> None:

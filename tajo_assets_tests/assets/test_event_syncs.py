@@ -394,3 +394,26 @@ def test_a_windowed_query_sends_each_windows_events_once(
         42.5,
         7.25,
     ]
+
+
+def test_the_sandboxs_order_events_go_out_in_batches_of_100(
+    tmp_path, sandbox_env, sandbox, instance
+):
+    source = "MARKETING_DB.PUBLIC.ORDER_EVENTS WHERE ORDER_ID <= 1200"
+    event = """\
+    name_column: EVENT_NAME
+    id_column: ORDER_ID
+    date_column: ORDERED_AT
+    identifier: {email: EMAIL}
+    properties: {TOTAL: total, PRIORITY: priority}
+    """
+    project = write_events_project(tmp_path, sandbox_env, source, event)
+
+    result = project.run(instance)
+
+    assert result.success
+    numbers = counts(result)
+    sent = numbers["events_sent"]
+    assert sent + numbers["events_rejected"] == numbers["events_read"] > 200
+    assert len(sandbox.brevo.events()) == sent
+    assert batch_posts(sandbox) == -(-sent // 100)

@@ -343,3 +343,19 @@ def test_a_sandbox_home_of_an_older_layout_is_rebuilt_once(tmp_path):
     assert home.layout_path.read_text().strip() == WAREHOUSE_LAYOUT
     assert stale.read_bytes() != b"a warehouse from before the models"
     assert again.layout_path.stat().st_mtime_ns == built
+
+
+def test_order_events_give_one_event_row_per_order_with_its_customers_email(api):
+    [[events, orders, named]] = query(
+        api,
+        """
+        SELECT
+            (SELECT COUNT(*) FROM MARKETING_DB.PUBLIC.ORDER_EVENTS),
+            (SELECT COUNT(*) FROM SNOWFLAKE_SAMPLE_DATA.TPCH_SF1.ORDERS),
+            (SELECT COUNT(*) FROM MARKETING_DB.PUBLIC.ORDER_EVENTS
+             WHERE EVENT_NAME = 'order_placed' AND EMAIL IS NOT NULL
+             AND ORDERED_AT IS NOT NULL)
+        """,
+    )
+
+    assert int(events) == int(orders) == int(named)
