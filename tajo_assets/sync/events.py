@@ -99,6 +99,10 @@ class EventSyncReport:
 class EventState(WarehouseState):
     """The warehouse side of one event sync; its state is the events table."""
 
+    def __init__(self, client: SqlApiClient, tables: SyncTables) -> None:
+        super().__init__(client, tables)
+        self._columns: list[Column] | None = None
+
     def create_state(self) -> None:
         log.info(
             "creating the event state of %s in schema %s",
@@ -165,7 +169,8 @@ class EventState(WarehouseState):
         )
 
     def columns(self) -> list[Column]:
-        if not hasattr(self, "_columns"):
+        """The snapshot's columns, read once without reading a row."""
+        if self._columns is None:
             result = self.run(
                 render_sql("describe_snapshot", snapshot_table=self.tables.snapshot)
             )
