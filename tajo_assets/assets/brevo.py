@@ -170,24 +170,29 @@ def _record_dry_run(
     """
     plan = report.plan
     assert plan is not None
+    refused = report.dry_run_refused
+    creates = plan.creates - refused["create"]
+    updates = plan.updates - refused["update"]
+    relists = plan.relists - refused["relist"]
+    invalid = plan.duplicates + plan.invalid + refused.total()
     context.log.info(
-        f"sync {spec.name}: dry run: {plan.creates} to create, {plan.updates} to "
-        f"update, {plan.relists} to add to a list, {plan.removals} to remove from "
-        f"a list, {plan.unchanged} unchanged, {plan.duplicates + plan.invalid} "
-        "invalid; nothing was written to Brevo or to the sync state"
+        f"sync {spec.name}: dry run: {creates} to create, {updates} to update, "
+        f"{relists} to add to a list, {plan.removals} to remove from a list, "
+        f"{plan.unchanged} unchanged, {invalid} invalid; nothing was written to "
+        "Brevo or to the sync state"
     )
     for row in report.plan_sample:
         context.log.info(f"sync {spec.name}: dry run sample: {row}")
     metadata = {
         "dry_run": True,
-        "to_create": plan.creates,
-        "to_update": plan.updates,
-        "to_add_to_list": plan.relists,
+        "to_create": creates,
+        "to_update": updates,
+        "to_add_to_list": relists,
         "to_remove_from_list": plan.removals,
         "leaving_audience": plan.leaving,
         "moving_list": plan.moving,
         "unchanged": plan.unchanged,
-        "invalid": plan.duplicates + plan.invalid,
+        "invalid": invalid,
         "lists_to_create": dg.MetadataValue.json(report.lists_missing),
         "sample": _plan_sample_table(report),
         "brevo_requests": report.brevo_requests,

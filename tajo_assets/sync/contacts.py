@@ -85,6 +85,8 @@ class ContactSyncReport:
     dry_run: bool = False
     # A dry run's sample of rows to send: masked key, action, list, attributes.
     plan_sample: list[dict[str, Any]] = field(default_factory=list)
+    # Rows a dry run found it would refuse before sending, by planned action.
+    dry_run_refused: Counter = field(default_factory=Counter)
     rows_read: int = 0
     contacts_sent: int = 0
     rejected_by_action: Counter = field(default_factory=Counter)
@@ -229,7 +231,7 @@ def _sync(
     log.info(_plan_line(spec, plan, run))
     _check_shrink(spec, options, run, report)
     if run.dry_run:
-        report.plan_sample = _plan_sample(spec, planner, options, destination)
+        _read_dry_run(spec, planner, options, destination, report)
         return
 
     if plan.duplicates or plan.invalid:
@@ -692,33 +694,37 @@ def _plan_line(spec: SyncSpec, plan: PlanSummary, run: SyncRun) -> str:
     )
 
 
-def _plan_sample(
+def _read_dry_run(
     spec: SyncSpec,
     planner: Planner,
     options: ContactSyncOptions,
     destination: Destination,
-) -> list[dict[str, Any]]:
-    """A few rows a dry run would send, as a person checks them in the UI: the
-    key masked, the action, the list, and the attributes with text masked."""
+    report: ContactSyncReport,
+) -> None:
+    """Read the rows a dry run would send, as the real run would, into
+    `report`: the rows it would refuse before sending, by planned action, and
+    a few rows as a person checks them in the UI (key masked, action, list,
+    attributes with text masked)."""
     changes = _changes(spec, planner, options)
     kind = spec.mapping.identifier_target
-    sample = []
     for batch in changes.result.batches():
         for row in batch:
             contact = changes.mapping.to_contact(row)
+            action = row[changes.action_at]
+            if isinstance(contact, Rejection):
+                report.dry_run_refused[action] += 1
+            if len(report.plan_sample) >= DRY_RUN_SAMPLE_SIZE:
+                continue
             entry = {
                 "key": mask_key(kind, row[changes.mapping.key_index]),
-                "action": row[changes.action_at],
+                "action": action,
                 "list": destination.names.get(int(row[changes.list_at]), ""),
             }
             if isinstance(contact, Rejection):
                 entry["attributes"] = f"rejected: {contact.reason}"
             else:
                 entry["attributes"] = _masked_attributes(kind, contact)
-            sample.append(entry)
-            if len(sample) >= DRY_RUN_SAMPLE_SIZE:
-                return sample
-    return sample
+            report.plan_sample.append(entry)
 
 
 def _masked_attributes(kind: str, contact: dict) -> str:

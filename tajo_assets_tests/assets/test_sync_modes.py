@@ -263,6 +263,23 @@ def test_a_dry_run_plans_what_the_next_run_does_and_writes_nothing(
     assert first_name(sandbox, "p2@example.com") == "Renamed"
 
 
+def test_a_dry_run_counts_rows_it_would_refuse_as_invalid_not_to_create(
+    write_project, sandbox_env, sandbox, instance
+):
+    rows = ["('p1@example.com', 'Ana')", "('not-an-email', 'Bo')", "(NULL, 'Cy')"]
+    table = create_table(sandbox_env, "THREE", rows, "EMAIL, FIRST_NAME")
+    # The audience checks would stop a result this bad: let the rows through.
+    checks = "checks:\n  max_null_keys: 5\n  min_valid_email_rate: 0.1\n"
+    project = write_project(MAPPING, query_of(table), checks)
+
+    dry = project.run(instance, run_config=DRY_RUN)
+    real = project.run(instance)
+
+    plan, counts = dry_run_plan(dry), sync_counts(real)
+    assert (plan["to_create"], plan["invalid"]) == (1, 2)
+    assert (counts["created"], counts["rejected_before_sending"]) == (1, 2)
+
+
 def test_a_dry_run_of_a_new_sync_names_the_lists_it_would_create(
     write_project, two_people, sandbox, instance
 ):
