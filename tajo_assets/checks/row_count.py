@@ -2,7 +2,8 @@
 
 A query that silently broke (a join on a renamed key, a filter on a new
 status value) often still succeeds, with far fewer rows. The previous count
-comes from the Dagster instance: the materialization before the latest one.
+comes from the Dagster instance: the latest earlier materialization whose run
+did not fail this check.
 Incremental audiences (`:last_sync`) change size by design; never attach this
 check to them.
 """
@@ -11,26 +12,48 @@ import math
 from decimal import Decimal
 
 import dagster as dg
+from dagster._core.storage.asset_check_execution_record import (
+    AssetCheckExecutionRecordStatus,
+)
 
 from tajo_assets.assets.failures import configuration_errors_as_failures
 from tajo_assets.checks.profile import SnapshotProfiler
 from tajo_assets.snowflake import SnowflakeSqlApiResource
 
 ROW_COUNT_CHECK = "row_count_not_collapsed"
+# How many earlier materializations are searched for one that passed the check.
+REFERENCE_LOOKBACK = 20
 _ROW_COUNT_KEYS = ("dagster/row_count", "rows")
 
 
 def materialized_row_counts(
-    instance: dg.DagsterInstance, asset_key: dg.AssetKey
+    instance: dg.DagsterInstance,
+    asset_key: dg.AssetKey,
+    check_name: str = ROW_COUNT_CHECK,
 ) -> tuple[int | None, int | None]:
-    """Row counts of the latest materialization and of the one before it.
+    """Row counts of the latest materialization and of the reference before it.
 
-    None where there is no such materialization, or it recorded no count.
+    The reference is the newest earlier materialization whose run did not fail
+    this check: a collapsed snapshot that was stopped must not become the
+    count the next run is held to, or simply running again would let the
+    collapse through. Only the last REFERENCE_LOOKBACK materializations are
+    looked at. None where there is no such materialization, or it recorded no
+    count.
     """
-    records = instance.fetch_materializations(asset_key, limit=2).records
-    counts = [_row_count(record) for record in records]
-    counts += [None] * (2 - len(counts))
-    return counts[0], counts[1]
+    records = instance.fetch_materializations(
+        asset_key, limit=REFERENCE_LOOKBACK
+    ).records
+    if not records:
+        return None, None
+    failed = instance.event_log_storage.get_asset_check_execution_history(
+        dg.AssetCheckKey(asset_key, check_name),
+        limit=REFERENCE_LOOKBACK,
+        status={AssetCheckExecutionRecordStatus.FAILED},
+    )
+    failed_runs = {execution.run_id for execution in failed}
+    earlier = (r for r in records[1:] if r.run_id not in failed_runs)
+    reference = next(earlier, None)
+    return _row_count(records[0]), _row_count(reference) if reference else None
 
 
 def _row_count(record: dg.EventLogRecord) -> int | None:
@@ -132,7 +155,7 @@ def build_row_count_check(
     def _row_count_check(
         context: dg.AssetCheckExecutionContext, snowflake: SnowflakeSqlApiResource
     ) -> dg.AssetCheckResult:
-        _, previous = materialized_row_counts(context.instance, asset_key)
+        _, previous = materialized_row_counts(context.instance, asset_key, name)
         with configuration_errors_as_failures(), snowflake.get_client() as client:
             profiler = SnapshotProfiler(client, table)
             current = profiler.row_count()

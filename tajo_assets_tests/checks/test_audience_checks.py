@@ -251,6 +251,13 @@ def test_a_full_audience_that_halves_blocks_the_sync(write_project, sandbox, ins
         == 1
     )
 
+    # Running again does not make the stopped, collapsed count the reference.
+    third = run()
+
+    assert_sync_blocked(third)
+    for name in (ROW_COUNT_CHECK, "snapshot_table_rows"):
+        assert metadata(evaluations(third)[name])["previous_rows"] == 1500, name
+
 
 def test_a_sync_with_nothing_to_send_makes_no_request_at_all(
     write_project, sandbox, instance
