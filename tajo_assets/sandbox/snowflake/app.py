@@ -131,6 +131,13 @@ class SnowflakeSandbox:
         self.app = wrap_with_faults(self._starlette(), self.faults, self.traffic)
         self._closed = False
 
+    def set_partition_rows(self, rows: int) -> None:
+        """Cut results of statements run from now on into partitions of `rows`
+        (tests of partition fetches on small tables)."""
+        if rows < 1:
+            raise ValueError(f"partition_rows must be at least 1, got {rows}")
+        self._statements.set_partition_rows(rows)
+
     def _register_credentials(self, settings: SnowflakeSandboxSettings) -> None:
         for user, public_pem in settings.public_keys.items():
             self.register_public_key(user, public_pem)

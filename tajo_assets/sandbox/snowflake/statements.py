@@ -179,6 +179,10 @@ class Statements:
         self._by_request_id: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
 
+    def set_partition_rows(self, rows: int) -> None:
+        """Partition size of the results of statements run from now on."""
+        self._partition_rows = rows
+
     # -- lookups ---------------------------------------------------------------
 
     def records(self) -> dict[str, StatementRecord]:
