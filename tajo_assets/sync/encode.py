@@ -43,6 +43,9 @@ emptyContactsAttributes=true (spec `requestContactImport`)."""
 # Labels shown in a rejection reason, at most.
 _SHOWN_LABELS = 5
 
+LARGEST_EXACT_INTEGER = 2**53
+"""Brevo's number attributes are doubles: whole numbers beyond this lose digits."""
+
 
 class ValueEncodingError(ValueError):
     """A value that Brevo cannot hold; the row is rejected with this reason."""
@@ -101,14 +104,26 @@ def make_category_encoder(
 
 
 def _encode_number(value: Any) -> int | float:
+    """A number as Brevo stores it. A fraction becomes the nearest double (a
+    fraction is an approximation either way); a whole number too large for a
+    double to hold exactly (an id, say) is refused rather than rounded."""
     if isinstance(value, bool):
         return int(value)
-    if isinstance(value, int):
-        return value
     if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueEncodingError(f"{value} is not a number Brevo can store")
         if value == value.to_integral_value():
-            return int(value)
-        value = float(value)
+            value = int(value)
+        else:
+            value = float(value)
+    if isinstance(value, int):
+        if abs(value) > LARGEST_EXACT_INTEGER:
+            raise ValueEncodingError(
+                f"a whole number of {len(str(abs(value)))} digits, beyond the "
+                f"{LARGEST_EXACT_INTEGER} that Brevo's number attributes hold "
+                "exactly; send it as text (CAST it AS VARCHAR in the query)"
+            )
+        return value
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueEncodingError(f"{value} is not a number Brevo can store")

@@ -88,6 +88,15 @@ def test_timestamp_with_offset_becomes_the_day_in_the_configured_zone():
         pytest.param("fixed", "12", "expected a number, got str", id="text-in-number"),
         pytest.param("boolean", 1, "expected a boolean, got int", id="int-in-bool"),
         pytest.param("date", "2026-01-01", "expected a date, got str", id="text-date"),
+        pytest.param(
+            "fixed", 2**53 + 1, "a whole number of 16 digits", id="int-past-2^53"
+        ),
+        pytest.param(
+            "fixed", Decimal(-(2**60)), "beyond the 9007199254740992", id="decimal-past"
+        ),
+        pytest.param(
+            "decfloat", Decimal("Infinity"), "not a number Brevo", id="decimal-inf"
+        ),
     ],
 )
 def test_values_brevo_cannot_hold_are_refused_with_a_reason(kind, value, message):
