@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tajo_assets.brevo.imports import encode_json
 from tajo_assets.config import FieldMapping
 from tajo_assets.config.attributes import AttributeKind, AttributeOptions, NullPolicy
 from tajo_assets.snowflake import Column
@@ -27,6 +28,11 @@ from tajo_assets.sync.keys import import_entry, key_problem, normalize_key
 # Codes of the rows refused before sending, as TAJO_REJECTIONS records them.
 INVALID_KEY = "invalid_key"
 INVALID_VALUE = "invalid_value"
+TOO_LARGE = "too_large"
+# JSON spends at most 6 bytes on a character (a control character as \u001f):
+# a contact whose text is shorter than this share of the budget needs no measuring.
+_MAX_BYTES_PER_CHARACTER = 6
+_ENTRY_OVERHEAD_BYTES = 4096
 
 
 class MappingError(Exception):
@@ -80,6 +86,8 @@ class ResolvedMapping:
     key_index: int | None = None
     # The plan's FILLED_COLUMN, when the rows carry one.
     filled_index: int | None = None
+    # The most bytes one contact may take as JSON (an import body's budget).
+    max_contact_bytes: int | None = None
 
     def attribute_types(self) -> dict[str, str]:
         """Brevo attribute name -> Brevo type: category where configured, else
@@ -116,7 +124,32 @@ class ResolvedMapping:
                 return Rejection(
                     key, f"column {mapped.column.name}: {error}", INVALID_VALUE
                 )
-        return import_entry(self.identifier_kind, key, attributes)
+        entry = import_entry(self.identifier_kind, key, attributes)
+        return self._oversize(key, entry) or entry
+
+    def _oversize(self, key: str, entry: dict[str, Any]) -> Rejection | None:
+        """Why a contact is too large for one request body, if it is.
+
+        Only contacts with long text are measured; the rest cannot be too large.
+        """
+        budget = self.max_contact_bytes
+        if budget is None:
+            return None
+        characters = sum(
+            len(value) for value in entry["attributes"].values() if type(value) is str
+        )
+        if characters * _MAX_BYTES_PER_CHARACTER + _ENTRY_OVERHEAD_BYTES <= budget:
+            return None
+        size = len(encode_json(entry))
+        if size < budget:
+            return None
+        return Rejection(
+            key,
+            f"the row takes {size} bytes as JSON, more than the {budget} bytes of "
+            "one request body (connectors.brevo.import_body_bytes); shorten its "
+            "longest text values in the query (LEFT(column, n))",
+            TOO_LARGE,
+        )
 
     def _filled(self, row: Sequence[Any], mapped: MappedAttribute) -> bool:
         """Whether Brevo acknowledged a value of this attribute from this sync.
@@ -149,6 +182,7 @@ def resolve_mapping(
     *,
     options: Mapping[str, AttributeOptions] | None = None,
     categories: Mapping[str, Mapping[str, Any]] | None = None,
+    max_contact_bytes: int | None = None,
 ) -> ResolvedMapping:
     """Bind `mapping` to `columns`; raise MappingError naming what is missing.
 
@@ -156,7 +190,8 @@ def resolve_mapping(
     normalized in the warehouse) rather than by the identifier column's.
     `options` are the attributes' configured options; `categories` what Brevo
     takes for each label of a category attribute (by default the configured
-    numbering, 1, 2, 3, ...). Rows carrying FILLED_COLUMN are encoded with it.
+    numbering, 1, 2, 3, ...). Rows carrying FILLED_COLUMN are encoded with it. A
+    contact over `max_contact_bytes` as JSON is rejected (code `too_large`).
     """
     positions = {column.name.upper(): i for i, column in enumerate(columns)}
     missing = [c.upper() for c in mapping.columns if c.upper() not in positions]
@@ -180,6 +215,7 @@ def resolve_mapping(
         identifier_kind=mapping.identifier_target,
         key_index=positions[key_column.upper()] if key_column else None,
         filled_index=positions.get(FILLED_COLUMN),
+        max_contact_bytes=max_contact_bytes,
     )
 
 
