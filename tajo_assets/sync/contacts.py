@@ -245,8 +245,9 @@ def _sync(
         _remove_members(planner, brevo, report, spec.mapping.identifier_target)
     last_acknowledged, unsettled = 0, 0
     if plan.to_send:
-        report.attributes_created, categories = _ensure_attributes(brevo, mapping)
         try:
+            # Inside: a window whose attributes could not be made stays pending.
+            report.attributes_created, categories = _ensure_attributes(brevo, mapping)
             last_acknowledged, unsettled = _send_changes(
                 spec, planner, brevo, options, report, categories
             )
@@ -358,6 +359,7 @@ def _changes(
         key_column=KEY_COLUMN,
         options=spec.attributes,
         categories=categories,
+        max_contact_bytes=options.import_body_bytes,
     )
     positions = {column.name.upper(): i for i, column in enumerate(result.columns)}
     return _Changes(
@@ -763,6 +765,7 @@ def _ensure_attributes(
     existing = {
         attribute.name.upper(): attribute for attribute in brevo.get_attributes()
     }
+    _refuse_mismatched_types(mapping, existing)
     created, categories = [], {}
     for mapped in mapping.attributes:
         name, kind = mapped.attribute, mapped.brevo_type
@@ -771,17 +774,32 @@ def _ensure_attributes(
             _create_attribute(brevo, mapped)
             created.append(name)
             continue
-        mismatch = type_mismatch(have, kind)
-        if mismatch is not None:
-            log.warning(
-                "Brevo attribute %s; Brevo ignores values that do not match its "
-                "type, so change the attribute in Brevo, or the column or its "
-                "attributes: entry",
-                mismatch,
-            )
         if kind == CATEGORY:
             categories[name] = _category_options(have, mapped)
     return created, categories
+
+
+def _refuse_mismatched_types(
+    mapping: ResolvedMapping, existing: dict[str, Attribute]
+) -> None:
+    """Stop before sending when a Brevo attribute's type is not its column's.
+
+    Brevo ignores a value that does not match the attribute's type (spec
+    `createContact`), so sending would mark as synced a value that never landed.
+    """
+    mismatches = [
+        mismatch
+        for mapped in mapping.attributes
+        if (have := existing.get(mapped.attribute)) is not None
+        and (mismatch := type_mismatch(have, mapped.brevo_type)) is not None
+    ]
+    if mismatches:
+        raise MappingError(
+            f"Brevo attribute {'; '.join(mismatches)}. Brevo ignores values that "
+            "do not match an attribute's type, so nothing was sent: CAST the column "
+            "in the query to the attribute's type, map it to another attribute, "
+            "or change the attribute in Brevo"
+        )
 
 
 def _create_attribute(brevo: BrevoClient, mapped: MappedAttribute) -> None:
