@@ -8,8 +8,10 @@ import dagster as dg
 from tajo_assets.brevo import BrevoConfigurationError, BrevoNotFoundError
 from tajo_assets.snowflake import SnowflakeAuthError, SnowflakeConfigurationError
 from tajo_assets.sync.mapping import MappingError
+from tajo_assets.sync.state import AudienceQueryError
 
 CONFIGURATION_ERRORS = (
+    AudienceQueryError,
     MappingError,
     BrevoConfigurationError,
     BrevoNotFoundError,

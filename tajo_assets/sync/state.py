@@ -34,6 +34,10 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){0
 _OBJECT_DOES_NOT_EXIST = "002003"
 
 
+class AudienceQueryError(Exception):
+    """The audience query failed in Snowflake; fix the query in tajo.yaml."""
+
+
 def render_sql(
     name: str,
     *,
@@ -217,7 +221,10 @@ class WarehouseState:
             query=strip_statement(query),
             snapshot_table=self.tables.snapshot,
         )
-        self.run(create, bindings)
+        try:
+            self.run(create, bindings)
+        except SnowflakeStatementError as error:
+            raise _query_failed(self.tables.query_name, error) from error
         count = self.run(
             render_sql("count_snapshot", snapshot_table=self.tables.snapshot)
         )
@@ -281,6 +288,24 @@ class WarehouseState:
             result = self.client.execute(sql, dict(bindings or {}))
         self.statement_handles.append(result.handle)
         return result
+
+
+def _query_failed(query_name: str, error: SnowflakeStatementError) -> Exception:
+    """Snowflake's refusal of an audience query, worded for the person who wrote it."""
+    details = ", ".join(
+        f"{label} {value}"
+        for label, value in (
+            ("code", error.code),
+            ("statement handle", error.statement_handle),
+        )
+        if value is not None
+    )
+    return AudienceQueryError(
+        f"query {query_name} failed in Snowflake: {error.message} ({details}); fix "
+        f"connectors.snowflake.queries.{query_name} in tajo.yaml (it runs after a "
+        "line of CREATE TABLE ... AS, so Snowflake's line N is the query's line "
+        "N-1); nothing was sent to Brevo"
+    )
 
 
 def utc_now() -> datetime:
