@@ -38,6 +38,7 @@ SEED_MAPPING = {
     "customer_segment": "SEGMENT_NAME",
 }
 _schemas = itertools.count(1)
+DEFAULT_DESTINATION = "list_name: Customer segments (Snowflake)"
 PEOPLE = 200  # rows of the `people` fixture's table
 # Before the sandbox is built, so its rows' UPDATED_AT is later.
 SESSION_STARTED = time.time()
@@ -53,6 +54,11 @@ def sandbox(tmp_path_factory) -> RunningSandbox:
 @pytest.fixture
 def sandbox_env(sandbox, monkeypatch) -> dict[str, str]:
     """Point the environment at the sandbox, with an empty Brevo account."""
+    return point_at(sandbox, monkeypatch)
+
+
+def point_at(sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> dict:
+    """Empty the Brevo sandbox and set the environment to reach both servers."""
     # The servers share this process with the runs; their per-request lines
     # would otherwise land in the runs' logs (restored after each test).
     logging.getLogger("tajo_assets.sandbox").setLevel(logging.WARNING)
@@ -121,29 +127,38 @@ def recent_windows(partitions: dg.PartitionsDefinition) -> tuple[str, str]:
 def write_project(tmp_path, sandbox_env):
     """Write a tajo.yaml for the sandbox; every project gets a fresh state schema."""
 
-    def write(
-        mapping: dict[str, str] = SEED_MAPPING,
-        query: str = QUERY,
-        models: str = "",
-        *,
-        brevo: str = "",
-        timezone: str = "UTC",
-        sync: str = "",
-        destination: str = DEFAULT_DESTINATION,
-    ) -> Project:
-        """`models` is YAML text of top-level blocks (`models:`, `checks:`);
-        `brevo` is more lines of the `connectors.brevo` block; `sync` more
-        lines of the sync (`mode: mirror`) and `destination` its destination."""
-        state_schema = f"TAJO_STATE_TEST_{next(_schemas)}"
-        text = _config_text(
-            mapping, query, state_schema, timezone, brevo, sync, destination
-        )
-        text += models
-        path = tmp_path / f"{state_schema.lower()}.yaml"
-        path.write_text(text)
-        return Project(path, sandbox_env, state_schema)
+    def write(*args, **kwargs) -> Project:
+        return project_in(tmp_path, sandbox_env, *args, **kwargs)
 
     return write
+
+
+def project_in(
+    directory: Path,
+    env: dict[str, str],
+    mapping: dict[str, str] = SEED_MAPPING,
+    query: str = QUERY,
+    models: str = "",
+    *,
+    brevo: str = "",
+    timezone: str = "UTC",
+    sync: str = "",
+    destination: str = DEFAULT_DESTINATION,
+) -> Project:
+    """A tajo.yaml in `directory` for the sandbox `env`, with a fresh state schema.
+
+    `models` is YAML text of top-level blocks (`models:`, `checks:`); `brevo`
+    is more lines of the `connectors.brevo` block; `sync` more lines of the
+    sync (`mode: mirror`) and `destination` its destination.
+    """
+    state_schema = f"TAJO_STATE_TEST_{next(_schemas)}"
+    text = _config_text(
+        mapping, query, state_schema, timezone, brevo, sync, destination
+    )
+    text += models
+    path = directory / f"{state_schema.lower()}.yaml"
+    path.write_text(text)
+    return Project(path, env, state_schema)
 
 
 def warehouse_resource(env: dict[str, str]) -> SnowflakeSqlApiResource:
@@ -167,9 +182,6 @@ def warehouse_client(env: dict[str, str]) -> SqlApiClient:
 def instance():
     with dg.instance_for_test() as test_instance:
         yield test_instance
-
-
-DEFAULT_DESTINATION = "list_name: Customer segments (Snowflake)"
 
 
 def _config_text(
