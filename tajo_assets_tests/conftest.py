@@ -6,9 +6,15 @@ from dataclasses import dataclass
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from hypothesis import settings
 
 from tajo_assets.brevo.pacing import forget_shared_pacers
 from tajo_assets.build import TAJO_LOGGERS
+
+# The suite stays deterministic: property tests draw the same examples on every
+# run and keep no example database (`--hypothesis-seed` explores others).
+settings.register_profile("tajo", derandomize=True, database=None)
+settings.load_profile("tajo")
 
 
 @dataclass(frozen=True)
