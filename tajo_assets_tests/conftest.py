@@ -1,6 +1,8 @@
 """Fixtures shared by every test package: generated keys and free ports."""
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -67,13 +69,23 @@ def restore_log_levels():
 
     Building definitions applies tajo.yaml's log_level to the tajo_assets
     loggers; without this, one test's `log_level: error` would silence the
-    next test's log assertions.
+    next test's log assertions. A fixture of a wider scope that builds
+    definitions is set up before this one, so it keeps the levels itself.
     """
+    with kept_log_levels():
+        yield
+
+
+@contextmanager
+def kept_log_levels() -> Iterator[None]:
+    """Put back the levels of our loggers when the block ends."""
     names = ["tajo_assets", *TAJO_LOGGERS, "tajo_assets.sandbox", "httpx"]
     levels = {name: logging.getLogger(name).level for name in names}
-    yield
-    for name, level in levels.items():
-        logging.getLogger(name).setLevel(level)
+    try:
+        yield
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
 
 
 @pytest.fixture(autouse=True)

@@ -33,6 +33,7 @@ from tajo_assets_tests.assets.test_sync_scenarios import (
     _failure_text,
     sync_counts,
 )
+from tajo_assets_tests.conftest import kept_log_levels
 from tajo_assets_tests.test_cli_sync import tags_for
 
 DEMO_CONFIG = Path(__file__).parents[2] / "tajo.yaml"
@@ -426,7 +427,7 @@ def _row_sql(number: int, case: RowCase) -> str:
 @pytest.fixture(scope="module")
 def awkward(sandbox, tmp_path_factory) -> AwkwardRun:
     """One sync of a table holding every ROW_CASES row, run twice."""
-    with pytest.MonkeyPatch.context() as monkeypatch:
+    with kept_log_levels(), pytest.MonkeyPatch.context() as monkeypatch:
         env = point_at(sandbox, monkeypatch)
         table = create_table(env, "AWKWARD", ["(0)"], "ID")
         selects = " UNION ALL ".join(

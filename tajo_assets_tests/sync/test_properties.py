@@ -157,10 +157,7 @@ def test_a_valid_email_is_its_own_key_and_is_masked_past_its_first_letter(addres
 
     assert key_problem("email", key) is None
     local, domain = key.split("@", 1)
-    masked = mask_email(key)
-    assert masked.endswith("@" + domain)
-    if len(local) > 1:
-        assert local not in masked
+    assert mask_email(key) == f"{local[0]}***@{domain}"
 
 
 @WAREHOUSE
