@@ -17,8 +17,9 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/tajo demo
 
+# One worker per core; `$(BIN)/pytest <path>` runs a part in one process.
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 # The sync benchmark (minutes at 1,000,000 rows); ARGS="--rows 20000" for others.
 bench: $(STAMP)
