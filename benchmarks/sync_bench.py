@@ -18,6 +18,7 @@ import json
 import math
 import os
 import platform
+import pstats
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,7 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks.sync_child import PROFILE_VARIABLE
 from tajo_assets.sandbox.runner import RunningSandbox, prepare_home
 from tajo_assets.snowflake import SnowflakeSqlApiResource
 
@@ -102,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     machine = describe_machine()
     print(f"machine: {machine}", flush=True)
-    results = [bench(rows, args.naive_sample) for rows in args.rows]
+    results = [bench(rows, args.naive_sample, args.profile) for rows in args.rows]
     report = render_report(machine, results)
     print(report)
     args.report.write_text(report)
@@ -124,11 +126,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--report", type=Path, default=REPO / "benchmarks" / "REPORT.md"
     )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="run each full sync under cProfile, write DIR/sync-N.prof and print "
+        "its costliest functions",
+    )
     return parser
 
 
-def bench(rows: int, naive_sample: int) -> Result:
-    """Full sync, 1% rerun and the naive sample for `rows` contacts."""
+def bench(rows: int, naive_sample: int, profile: Path | None = None) -> Result:
+    """Full sync, 1% rerun and the naive sample for `rows` contacts; with
+    `profile`, the full sync's cProfile statistics go to that directory."""
     with tempfile.TemporaryDirectory(prefix="tajo-bench-") as scratch:
         home = prepare_home(Path(scratch) / "sandbox", scale_factor=0.01)
         with RunningSandbox(home, brevo_rate_limits=False) as sandbox:
@@ -136,7 +146,10 @@ def bench(rows: int, naive_sample: int) -> Result:
             config = write_config(Path(scratch), env)
             warehouse(env, CREATE_CONTACTS.format(table=TABLE, rows=int(rows)))
             print(f"N={rows:,}: contacts created; full sync...", flush=True)
-            full = run_sync(config, env)
+            stats = None if profile is None else profile / f"sync-{rows}.prof"
+            full = run_sync(config, env, stats)
+            if stats is not None:
+                print_profile(stats)
             assert full.rows_sent == rows, f"sent {full.rows_sent} of {rows} rows"
             assert len(sandbox.brevo.contacts()) == rows
             warehouse(
@@ -212,9 +225,15 @@ def warehouse(env: dict[str, str], sql: str) -> list[tuple]:
         return list(client.execute(sql).rows())
 
 
-def run_sync(config: Path, env: dict[str, str]) -> Run:
-    """Run the sync in a child process; its own peak memory comes from wait4."""
+def run_sync(config: Path, env: dict[str, str], stats: Path | None = None) -> Run:
+    """Run the sync in a child process; its own peak memory comes from wait4.
+
+    With `stats`, the child runs under cProfile (slower) and writes there.
+    """
     child_env = {**os.environ, **env, "TAJO_CONFIG": str(config)}
+    if stats is not None:
+        stats.parent.mkdir(parents=True, exist_ok=True)
+        child_env[PROFILE_VARIABLE] = str(stats)
     child_env["PYTHONWARNINGS"] = "ignore"
     with tempfile.TemporaryFile() as out:
         process = subprocess.Popen(  # noqa: S603
@@ -245,6 +264,13 @@ def run_sync(config: Path, env: dict[str, str]) -> Run:
         imports=int(sync["brevo_import_process_ids"]),
     )
     return run
+
+
+def print_profile(stats: Path, top: int = 25) -> None:
+    """The functions that took the most time of their own, then cumulatively."""
+    for order in ("tottime", "cumulative"):
+        print(f"profile of the full sync, by {order} ({stats}):")
+        pstats.Stats(str(stats)).sort_stats(order).print_stats(top)
 
 
 def run_naive(env: dict[str, str], sample: int) -> Naive:

@@ -2,10 +2,13 @@
 
 `python -m benchmarks.sync_child CONFIG` materializes the audience and the sync
 of the project at CONFIG in this process (Dagster's in-process executor) and
-prints one JSON line: the wall time and both assets' metadata.
+prints one JSON line: the wall time and both assets' metadata. With
+TAJO_BENCH_PROFILE set it runs under cProfile and writes its statistics there.
 """
 
+import cProfile
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -16,6 +19,8 @@ from tajo_assets.build import build_definitions
 from tajo_assets.config import load_config
 
 SYNC_NAME = "bench_contacts"
+# Set by `sync_bench --profile`: where the run's cProfile statistics go.
+PROFILE_VARIABLE = "TAJO_BENCH_PROFILE"
 
 
 def main(config_path: str) -> int:
@@ -45,5 +50,15 @@ def main(config_path: str) -> int:
     return 0 if result.success else 1
 
 
+def profiled(config_path: str, stats_path: str) -> int:
+    """`main` under cProfile, its statistics written to `stats_path`."""
+    profile = cProfile.Profile()
+    try:
+        return profile.runcall(main, config_path)
+    finally:
+        profile.dump_stats(stats_path)
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    stats = os.environ.get(PROFILE_VARIABLE)
+    sys.exit(profiled(sys.argv[1], stats) if stats else main(sys.argv[1]))
