@@ -409,10 +409,12 @@ class BrevoClient:
         deadline_s: float,
         first_poll_s: float = 0.5,
         max_poll_interval_s: float = 60.0,
+        poll_at_once: bool = False,
     ) -> ImportResult:
         """Poll an import process until it completes, at most `deadline_s` seconds.
 
-        Polls start `first_poll_s` after the call and double up to
+        Polls start `first_poll_s` after the call (at once with `poll_at_once`,
+        for a process likely done already) and double up to
         `max_poll_interval_s`, since `/processes` shares the small hourly budget
         of Brevo's other endpoints (100 requests/hour on the General tier).
         Once half of that is spent, each process being waited for on the pacer
@@ -425,7 +427,7 @@ class BrevoClient:
             raise ValueError("deadline_s and first_poll_s must be positive")
         with self._pacer.polling(f"/processes/{process_id}"):
             process, polls, started = self._poll_until_done(
-                process_id, deadline_s, first_poll_s, max_poll_interval_s
+                process_id, deadline_s, first_poll_s, max_poll_interval_s, poll_at_once
             )
         result = self._import_result(process)
         log.info(
@@ -728,13 +730,15 @@ class BrevoClient:
         deadline_s: float,
         first_poll_s: float,
         max_poll_interval_s: float,
+        poll_at_once: bool = False,
     ) -> tuple[Process, int, float]:
         """The completed process, the polls it took and when polling started."""
         path = f"/processes/{process_id}"
         started = self._pacer.clock()
         interval_s, polls, status = first_poll_s, 0, "not polled yet"
         while True:
-            wait_s = max(interval_s, self._pacer.poll_interval_s(path))
+            planned_s = 0.0 if poll_at_once and polls == 0 else interval_s
+            wait_s = max(planned_s, self._pacer.poll_interval_s(path))
             self._pause_before_poll(process_id, started, deadline_s, wait_s, status)
             process = self.get_process(process_id)
             polls, status = polls + 1, process.status
@@ -742,7 +746,8 @@ class BrevoClient:
                 return process, polls, started
             if status in PROCESS_FAILED:
                 raise _process_failed(process)
-            interval_s = min(interval_s * 2, max_poll_interval_s)
+            if planned_s:
+                interval_s = min(interval_s * 2, max_poll_interval_s)
 
     def _pause_before_poll(
         self,
@@ -770,7 +775,8 @@ class BrevoClient:
                 process_id=process_id,
                 process_status=status,
             )
-        self._pacer.sleep(min(interval_s, left_s))
+        if interval_s > 0:
+            self._pacer.sleep(min(interval_s, left_s))
 
     def _import_result(self, process: Process) -> ImportResult:
         """The rows the reports of a completed import list, or why some are unknown."""

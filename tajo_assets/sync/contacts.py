@@ -561,17 +561,18 @@ def _follow_imports(
     """Wait for every import process, the newest first; collect what Brevo refused.
 
     Brevo runs an account's imports in order, so once the newest is done the
-    older ones need one status call each; that matters because process polling
-    shares the small hourly budget of Brevo's non-contact endpoints. Returns the
+    older ones need one status call each, made at once; that matters because
+    process polling shares the small hourly budget of Brevo's non-contact
+    endpoints, and a pause before each would add up over many bodies. Returns the
     last sequence number before the first import whose outcome is unknown, or
     None when every outcome is known.
     """
     deadline = time.monotonic() + options.import_deadline_s
     outcomes = {}
-    for body in reversed(bodies):
+    for newest_first, body in enumerate(reversed(bodies)):
         remaining = max(deadline - time.monotonic(), 1.0)
         outcomes[body.process_id] = brevo.wait_for_import(
-            body.process_id, deadline_s=remaining
+            body.process_id, deadline_s=remaining, poll_at_once=newest_first > 0
         )
     previous_last = 0
     for position, body in enumerate(bodies):

@@ -361,3 +361,17 @@ def test_polls_are_quick_while_the_hour_has_budget(
     connect(url).wait_for_import(9, deadline_s=600)
 
     assert clock.sleeps == [0.5, 1.0, 2.0]
+
+
+def test_an_import_likely_done_is_polled_at_once_then_as_usual(
+    serve_script, connect, clock: FakeClock
+) -> None:
+    script, url = serve_script(
+        process("queued"), process("queued"), process("completed")
+    )
+
+    connect(url).wait_for_import(9, deadline_s=600, poll_at_once=True)
+
+    # Older imports of a sync are done by the time the newest is: no pause.
+    assert clock.sleeps == [0.5, 1.0]
+    assert len(script.seen) == 3
