@@ -108,7 +108,7 @@ class ResolvedMapping:
         problem = key_problem(self.identifier_kind, key)
         if problem is not None:
             return Rejection(_raw_text(raw), problem, INVALID_KEY)
-        attributes = {}
+        attributes, characters = {}, 0
         for mapped in self.attributes:
             value = row[mapped.index]
             policy = mapped.options.null_policy
@@ -119,25 +119,27 @@ class ResolvedMapping:
             if policy == NullPolicy.SET_IF_EMPTY and self._filled(row, mapped):
                 continue
             try:
-                attributes[mapped.attribute] = mapped.encode(value)
+                encoded = attributes[mapped.attribute] = mapped.encode(value)
             except ValueEncodingError as error:
                 return Rejection(
                     key, f"column {mapped.column.name}: {error}", INVALID_VALUE
                 )
+            if type(encoded) is str:
+                characters += len(encoded)
         entry = import_entry(self.identifier_kind, key, attributes)
-        return self._oversize(key, entry) or entry
+        return self._oversize(key, entry, characters) or entry
 
-    def _oversize(self, key: str, entry: dict[str, Any]) -> Rejection | None:
+    def _oversize(
+        self, key: str, entry: dict[str, Any], characters: int
+    ) -> Rejection | None:
         """Why a contact is too large for one request body, if it is.
 
-        Only contacts with long text are measured; the rest cannot be too large.
+        Only contacts whose text (`characters` in all) could come near the
+        budget are measured; the rest cannot be too large.
         """
         budget = self.max_contact_bytes
         if budget is None:
             return None
-        characters = sum(
-            len(value) for value in entry["attributes"].values() if type(value) is str
-        )
         if characters * _MAX_BYTES_PER_CHARACTER + _ENTRY_OVERHEAD_BYTES <= budget:
             return None
         size = len(encode_json(entry))

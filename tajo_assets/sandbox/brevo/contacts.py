@@ -210,7 +210,8 @@ class ContactBook:
             )
         _write_attributes(contact, change)
         self._relink(contact, change.link, change.unlink)
-        changed = _state(contact) != before
+        # A contact new to the book has changed by definition: no state to compare.
+        changed = before is None or _state(contact) != before
         if changed:
             contact.modified_at = now
         return changed
@@ -240,11 +241,14 @@ class ContactBook:
         return None if contact_id is None else self._by_id[contact_id]
 
     def _relink(self, contact: Contact, link: frozenset, unlink: frozenset) -> None:
-        for list_id in link - contact.list_ids:
+        joined, left = link - contact.list_ids, unlink & contact.list_ids
+        if not joined and not left:
+            return
+        for list_id in joined:
             self._members.setdefault(list_id, set()).add(contact.id)
-        for list_id in unlink & contact.list_ids:
+        for list_id in left:
             self._members[list_id].discard(contact.id)
-        contact.list_ids = (contact.list_ids | link) - unlink
+        contact.list_ids = (contact.list_ids | joined) - left
 
     @staticmethod
     def _reindex(index: dict[str, int], old: Any, new: Any, contact_id: int) -> None:

@@ -25,6 +25,7 @@ sent, a fileBody's header not counted) served under `/_sandbox/files/`.
 """
 
 import csv
+import datetime as dt
 import io
 import json
 import threading
@@ -161,6 +162,8 @@ class _ImportRun:
     summary: dict[str, int] = field(
         default_factory=lambda: {"created": 0, "updated": 0, "unchanged": 0}
     )
+    # The moment the import is applied: its contacts' createdAt / modifiedAt.
+    now: dt.datetime = field(default_factory=Account.now)
 
     def apply(self, row: ImportRow) -> None:
         """Import one row, or list it in the report of why it was rejected."""
@@ -227,7 +230,7 @@ class _ImportRun:
         )
 
     def _write(self, contact: Any, change: ContactChange) -> None:
-        book, now = self.account.book, self.account.now()
+        book, now = self.account.book, self.now
         if contact is None:
             book.apply(book.new(now), change, now)
             self.summary["created"] += 1

@@ -149,19 +149,45 @@ def _column(column: Any) -> dict:
 
 def encode_rows(
     rows: Sequence[Sequence[Any]], columns: list[dict], *, nullable: bool = True
-) -> list[list[str | None]]:
-    """Encode rows column by column; NULL is JSON null, or "null" if not nullable."""
+) -> list[tuple[str | None, ...]]:
+    """Encode rows column by column; NULL is JSON null, or "null" if not nullable.
+
+    Rows come back as tuples, which serialize as the same JSON arrays.
+    """
     null = None if nullable else "null"
     encoders = [_ENCODERS.get(column["type"], str) for column in columns]
     encoded_columns = [
-        [null if value is None else encode(value) for value in column_values]
+        _encode_column(encode, column_values, null)
         for encode, column_values in zip(
             encoders, zip(*rows, strict=False), strict=False
         )
     ]
     if not encoded_columns:
-        return [[] for _ in rows]
-    return [list(row) for row in zip(*encoded_columns, strict=True)]
+        return [() for _ in rows]
+    return list(zip(*encoded_columns, strict=True))
+
+
+def _encode_column(
+    encode: Callable[[Any], str], values: Sequence[Any], null: str | None
+) -> Sequence[str | None]:
+    """One column's values encoded; the common cases skip a call per value."""
+    if encode is str:
+        # Text comes back from DuckDB as str: only NULLs may need a spelling.
+        if null is None and all(
+            type(value) is str or value is None for value in values
+        ):
+            return values
+        return [null if value is None else str(value) for value in values]
+    if encode is _fixed:
+        return [
+            null
+            if value is None
+            else str(value)
+            if type(value) is int
+            else _fixed(value)
+            for value in values
+        ]
+    return [null if value is None else encode(value) for value in values]
 
 
 @dataclass(frozen=True)
@@ -184,7 +210,7 @@ class StoredResult:
 def store_result(
     status_fields: dict,
     columns: list[dict],
-    data: list[list[str | None]],
+    data: Sequence[Sequence[str | None]],
     *,
     partition_rows: int,
     stats: dict[str, int] | None = None,
