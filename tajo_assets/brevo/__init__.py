@@ -12,7 +12,11 @@ from tajo_assets.brevo.errors import (
     BrevoRequestError,
     BrevoUnavailableError,
 )
-from tajo_assets.brevo.imports import DEFAULT_MAX_BODY_BYTES, split_import_bodies
+from tajo_assets.brevo.imports import (
+    DEFAULT_MAX_BODY_BYTES,
+    contacts_budget,
+    split_import_bodies,
+)
 from tajo_assets.brevo.models import (
     Attribute,
     AttributeOption,
@@ -56,5 +60,6 @@ __all__ = [
     "Pacer",
     "Process",
     "RejectedContact",
+    "contacts_budget",
     "split_import_bodies",
 ]

@@ -31,7 +31,11 @@ from tajo_assets.brevo.events import (
     read_full_answer,
     read_partial_answer,
 )
-from tajo_assets.brevo.imports import encode_json, parse_rejection_report
+from tajo_assets.brevo.imports import (
+    BREVO_MAX_BODY_BYTES,
+    encode_json,
+    parse_rejection_report,
+)
 from tajo_assets.brevo.models import (
     Attribute,
     AttributeOption,
@@ -370,6 +374,12 @@ class BrevoClient:
                 "disableNotification": disable_notification,
             }
         )
+        if len(content) > BREVO_MAX_BODY_BYTES:
+            raise BrevoRequestError(
+                f"the import request would be {len(content)} bytes, over Brevo's "
+                f"{BREVO_MAX_BODY_BYTES}; split its contacts with split_import_bodies "
+                "and contacts_budget"
+            )
         started = self._pacer.clock()
         data = self._call(
             "POST", "/contacts/import", content=content, action="import contacts"

@@ -19,9 +19,19 @@ from typing import Any
 from tajo_assets.brevo.errors import BrevoRequestError
 from tajo_assets.brevo.models import RejectedContact
 
-# Brevo's hard limit for a jsonBody, and the ceiling it recommends staying under.
-BREVO_MAX_BODY_BYTES = 10 * 1024 * 1024
+# Brevo's hard limit for an import request ("10 MB", read as 10,000,000 bytes,
+# the stricter reading), and the ceiling it recommends staying under.
+BREVO_MAX_BODY_BYTES = 10_000_000
 DEFAULT_MAX_BODY_BYTES = 8_000_000
+# What an import request adds around its jsonBody array (list ids and flags),
+# kept out of the array's budget so that the whole request stays within it.
+IMPORT_ENVELOPE_BYTES = 512
+
+
+def contacts_budget(request_bytes: int) -> int:
+    """The jsonBody array's budget in a request of at most `request_bytes`."""
+    return request_bytes - IMPORT_ENVELOPE_BYTES
+
 
 # Why Brevo rejected the rows of each report an import process links to.
 REJECTION_REASONS = {

@@ -364,8 +364,8 @@ class BrevoConnector(Section):
     import_body_bytes: int = Field(
         8_000_000,
         ge=1_000,
-        le=10 * 1024 * 1024,
-        description="largest contact import body in bytes; Brevo takes at most "
+        le=10_000_000,
+        description="largest contact import request in bytes; Brevo takes at most "
         "10 MB and recommends about 8 MB",
     )
 

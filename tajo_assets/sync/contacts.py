@@ -26,6 +26,7 @@ from tajo_assets.brevo import (
     AttributeOption,
     BrevoClient,
     BrevoNotFoundError,
+    contacts_budget,
     split_import_bodies,
 )
 from tajo_assets.config import SyncSpec
@@ -359,7 +360,7 @@ def _changes(
         key_column=KEY_COLUMN,
         options=spec.attributes,
         categories=categories,
-        max_contact_bytes=options.import_body_bytes,
+        max_contact_bytes=contacts_budget(options.import_body_bytes),
     )
     positions = {column.name.upper(): i for i, column in enumerate(result.columns)}
     return _Changes(
@@ -457,7 +458,8 @@ def _import_contacts(
                 pending.append((seq, action))
                 yield contact
 
-        for body_contacts in split_import_bodies(contacts(), options.import_body_bytes):
+        budget = contacts_budget(options.import_body_bytes)
+        for body_contacts in split_import_bodies(contacts(), budget):
             body = _Body(array("q"), bytearray())
             for _ in body_contacts:
                 seq, action = pending.popleft()

@@ -147,9 +147,9 @@ class ResolvedMapping:
             return None
         return Rejection(
             key,
-            f"the row takes {size} bytes as JSON, more than the {budget} bytes of "
-            "one request body (connectors.brevo.import_body_bytes); shorten its "
-            "longest text values in the query (LEFT(column, n))",
+            f"the row takes {size} bytes as JSON, more than the {budget} bytes an "
+            "import request has room for (connectors.brevo.import_body_bytes); "
+            "shorten its longest text values in the query (LEFT(column, n))",
             TOO_LARGE,
         )
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from tajo_assets.brevo import contacts_budget
 from tajo_assets.cli import WindowError
 from tajo_assets.config import ConfigError, load_config
 from tajo_assets.snowflake import SnowflakeStatementError
@@ -368,8 +369,8 @@ ROW_CASES = {
         "huge@example.com",
         note="REPEAT('x', 250000)",
         code="too_large",
-        reason=f"more than the {BODY_BUDGET} bytes of one request body "
-        "(connectors.brevo.import_body_bytes)",
+        reason=f"more than the {contacts_budget(BODY_BUDGET)} bytes an import "
+        "request has room for (connectors.brevo.import_body_bytes)",
     ),
     "number-largest-exact-whole": RowCase(
         "exact@example.com",

@@ -13,9 +13,10 @@ from tajo_assets.brevo import (
     BrevoNotFoundError,
     BrevoProcessTimeoutError,
     BrevoRequestError,
+    contacts_budget,
     split_import_bodies,
 )
-from tajo_assets.brevo.imports import encode_json
+from tajo_assets.brevo.imports import BREVO_MAX_BODY_BYTES, encode_json
 from tajo_assets.sandbox.brevo import BrevoSandbox
 from tajo_assets_tests.brevo.conftest import BrevoStand
 from tajo_assets_tests.brevo.fakes import FakeClock
@@ -392,3 +393,39 @@ def test_logs_count_the_work_without_row_data_or_key(
     for record in caplog.records:
         assert api_key not in record.getMessage()
         assert "@example.com" not in record.getMessage()
+
+
+def test_bodies_split_at_brevos_limit_are_requests_brevo_accepts(
+    client: BrevoClient, sandbox: BrevoSandbox
+) -> None:
+    audience = client.find_or_create_list("Big", "Warehouse audiences")
+    note = "n" * 990
+    contacts = [
+        {"email": f"c{n}@example.com", "attributes": {"FIRSTNAME": note}}
+        for n in range(10_500)
+    ]
+    sandbox.traffic.enabled = True
+
+    budget = contacts_budget(BREVO_MAX_BODY_BYTES)
+    for body in split_import_bodies(contacts, max_body_bytes=budget):
+        import_and_wait(client, body, audience.id)
+
+    sizes = [
+        len(exchange.request_body)
+        for exchange in sandbox.traffic.take()
+        if (exchange.method, exchange.path) == IMPORT_ROUTE
+    ]
+    assert max(sizes) > BREVO_MAX_BODY_BYTES - 2_000
+    assert all(size <= BREVO_MAX_BODY_BYTES for size in sizes)
+    assert len(sandbox.contacts()) == 10_500
+
+
+def test_an_import_request_over_brevos_limit_is_refused_before_sending(
+    client: BrevoClient, sandbox: BrevoSandbox
+) -> None:
+    huge = [{"email": "a@example.com", "attributes": {"NOTE": "x" * 10_000_000}}]
+
+    with pytest.raises(BrevoRequestError, match="over Brevo's 10000000"):
+        client.import_contacts(huge, [1])
+
+    assert IMPORT_ROUTE not in sandbox.request_counts.by_route
