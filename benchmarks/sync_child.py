@@ -46,8 +46,35 @@ def main(config_path: str) -> int:
                 for name, value in events[0].metadata.items()
                 if isinstance(value.value, int | float | str | list)
             }
-    print(json.dumps({"ok": result.success, "wall_s": wall_s, "metadata": metadata}))
+    peak = own_peak_rss_kb()
+    print(
+        json.dumps(
+            {
+                "ok": result.success,
+                "wall_s": wall_s,
+                "peak_rss_kb": peak,
+                "metadata": metadata,
+            }
+        )
+    )
     return 0 if result.success else 1
+
+
+def own_peak_rss_kb() -> int | None:
+    """This process's peak resident memory since it started its program.
+
+    Not getrusage: Linux carries ru_maxrss across exec, so a child forked from
+    a large parent reports the parent's size. VmHWM belongs to this program's
+    own address space. None where /proc is not there.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
 
 
 def profiled(config_path: str, stats_path: str) -> int:
