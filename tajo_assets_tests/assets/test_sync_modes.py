@@ -6,10 +6,9 @@ the run's counts.
 """
 
 import dagster as dg
-import httpx
 import pytest
 
-from tajo_assets_tests.assets.conftest import create_table, warehouse_client
+from tajo_assets_tests.assets.conftest import brevo_api, create_table, warehouse_client
 
 SYNC = "brevo__customer_segments"
 MAPPING = {"email": "email", "first_name": "FIRSTNAME"}
@@ -19,13 +18,6 @@ KNOWN, NEW = "known@example.com", "new@example.com"
 def sync_counts(result: dg.ExecuteInProcessResult) -> dict[str, object]:
     [event] = result.asset_materializations_for_node(SYNC)
     return {key: value.value for key, value in event.metadata.items()}
-
-
-def brevo_api(sandbox) -> httpx.Client:
-    env = sandbox.environment()
-    return httpx.Client(
-        base_url=env["BREVO_BASE_URL"], headers={"api-key": env["BREVO_API_KEY"]}
-    )
 
 
 def create_by_hand(sandbox, address: str, first_name: str) -> None:

@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-import httpx
 
 from tajo_assets_tests.assets.conftest import (
     PEOPLE,
+    brevo_api,
     create_table,
     email,
 )
@@ -303,15 +303,8 @@ def add_to_the_list_by_hand(sandbox, address: str) -> None:
 
 
 def _brevo_post(sandbox, path: str, body: dict) -> None:
-    with _brevo(sandbox) as brevo:
+    with brevo_api(sandbox) as brevo:
         brevo.post(path, json=body).raise_for_status()
-
-
-def _brevo(sandbox) -> httpx.Client:
-    env = sandbox.environment()
-    return httpx.Client(
-        base_url=env["BREVO_BASE_URL"], headers={"api-key": env["BREVO_API_KEY"]}
-    )
 
 
 def test_a_run_that_fails_after_some_imports_loses_and_repeats_nothing(

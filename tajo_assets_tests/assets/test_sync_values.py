@@ -8,10 +8,9 @@ attributes the Brevo sandbox holds in the end and each run's counts.
 import textwrap
 
 import dagster as dg
-import httpx
 import pytest
 
-from tajo_assets_tests.assets.conftest import create_table, warehouse_client
+from tajo_assets_tests.assets.conftest import brevo_api, create_table, warehouse_client
 
 SYNC = "brevo__customer_segments"
 ANA, BO = "ana@example.com", "bo@example.com"
@@ -35,13 +34,6 @@ def attributes(sandbox, address: str) -> dict[str, object]:
 def change(env: dict[str, str], table: str, statement: str) -> None:
     with warehouse_client(env) as client:
         client.execute(statement.format(table=table))
-
-
-def brevo_api(sandbox) -> httpx.Client:
-    env = sandbox.environment()
-    return httpx.Client(
-        base_url=env["BREVO_BASE_URL"], headers={"api-key": env["BREVO_API_KEY"]}
-    )
 
 
 def attributes_block(text: str) -> str:
