@@ -430,6 +430,8 @@ def awkward(sandbox, tmp_path_factory) -> AwkwardRun:
     """One sync of a table holding every ROW_CASES row, run twice."""
     with kept_log_levels(), pytest.MonkeyPatch.context() as monkeypatch:
         env = point_at(sandbox, monkeypatch)
+        # create_table gives the table a schema of its own; the rows below,
+        # typed column by column, replace its placeholder row.
         table = create_table(env, "AWKWARD", ["(0)"], "ID")
         selects = " UNION ALL ".join(
             _row_sql(number, case) for number, case in enumerate(ROW_CASES.values())
