@@ -248,9 +248,10 @@ def _sync(
     if plan.to_send:
         try:
             # Inside: a window whose attributes could not be made stays pending.
-            report.attributes_created, categories = _ensure_attributes(brevo, mapping)
+            made = _ensure_attributes(brevo, mapping)
+            report.attributes_created = made.created
             last_acknowledged, unsettled = _send_changes(
-                spec, planner, brevo, options, report, categories
+                spec, planner, brevo, options, report, made
             )
         except BaseException:
             if run.incremental:
@@ -343,14 +344,29 @@ class _Changes:
     result: Any
 
 
+@dataclass(frozen=True)
+class _BrevoAttributes:
+    """What the mapped attributes are in Brevo, once made sure of.
+
+    `created`: made by this run. `categories`: for each category attribute,
+    what Brevo takes for each label. `as_text`: text attributes Brevo already
+    has under a number, date or boolean column, sent in their text form.
+    """
+
+    created: list[str] = field(default_factory=list)
+    categories: dict[str, dict[str, Any]] = field(default_factory=dict)
+    as_text: frozenset[str] = frozenset()
+
+
 def _changes(
     spec: SyncSpec,
     planner: Planner,
     options: ContactSyncOptions,
-    categories: dict[str, dict[str, Any]] | None = None,
+    made: _BrevoAttributes | None = None,
 ) -> _Changes:
-    """The rows to send; `categories` is what Brevo takes for each label of a
-    category attribute (see `_ensure_attributes`)."""
+    """The rows to send, encoded for the attributes Brevo has (`made`, see
+    `_ensure_attributes`; a dry run has none)."""
+    made = made or _BrevoAttributes()
     result = planner.changes()
     mapping = resolve_mapping(
         spec.mapping,
@@ -359,8 +375,9 @@ def _changes(
         options.timezone,
         key_column=KEY_COLUMN,
         options=spec.attributes,
-        categories=categories,
+        categories=made.categories,
         max_contact_bytes=contacts_budget(options.import_body_bytes),
+        text_attributes=made.as_text,
     )
     positions = {column.name.upper(): i for i, column in enumerate(result.columns)}
     return _Changes(
@@ -379,14 +396,14 @@ def _send_changes(
     brevo: BrevoClient,
     options: ContactSyncOptions,
     report: ContactSyncReport,
-    categories: dict[str, dict[str, Any]],
+    made: _BrevoAttributes,
 ) -> tuple[int, int]:
     """Send the changed rows the sync's way and commit what Brevo acknowledged.
 
     Returns the last plan sequence number committed (everything up to it is
     settled) and how many rows sent or read are not acknowledged.
     """
-    changes = _changes(spec, planner, options, categories)
+    changes = _changes(spec, planner, options, made)
     rejections: list[RowRejection] = []
     if spec.mode == SyncMode.UPDATE:
         confirmed_upto = _update_contacts(spec, changes, brevo, report, rejections)
@@ -757,43 +774,63 @@ def _attributes(kind: str, contact: dict) -> dict[str, Any]:
 
 def _ensure_attributes(
     brevo: BrevoClient, mapping: ResolvedMapping
-) -> tuple[list[str], dict[str, dict[str, Any]]]:
-    """Create the mapped attributes Brevo does not have yet.
+) -> _BrevoAttributes:
+    """Create the mapped attributes Brevo does not have yet, and learn how to
+    send to the ones it has.
 
-    Returns their names, and for each category attribute what Brevo takes for
-    each label: the option values of Brevo's enumeration (the attribute may
-    predate this configuration), or the labels themselves when Brevo holds it
-    as a text attribute.
+    A category attribute is written in Brevo's enumeration (the attribute may
+    predate this configuration), or as its labels when Brevo holds it as a
+    text attribute; a text attribute takes any column's values as text; any
+    other difference of type stops the run before sending.
     """
     existing = {
         attribute.name.upper(): attribute for attribute in brevo.get_attributes()
     }
-    _refuse_mismatched_types(mapping, existing)
-    created, categories = [], {}
+    as_text = frozenset(
+        mapped.attribute
+        for mapped in mapping.attributes
+        if mapped.brevo_type not in ("text", CATEGORY)
+        and _holds_text(existing.get(mapped.attribute))
+    )
+    for name in sorted(as_text):
+        log.info("Brevo attribute %s is text: its values are sent as text", name)
+    _refuse_mismatched_types(mapping, existing, as_text)
+    made = _BrevoAttributes(as_text=as_text)
     for mapped in mapping.attributes:
         name, kind = mapped.attribute, mapped.brevo_type
         have = existing.get(name)
         if have is None:
             _create_attribute(brevo, mapped)
-            created.append(name)
+            made.created.append(name)
             continue
         if kind == CATEGORY:
-            categories[name] = _category_options(have, mapped)
-    return created, categories
+            made.categories[name] = _category_options(have, mapped)
+    return made
+
+
+def _holds_text(attribute: Attribute | None) -> bool:
+    """Whether Brevo has the attribute as plain text (not a category's text)."""
+    return (
+        attribute is not None
+        and attribute.type == "text"
+        and attribute.category != CATEGORY
+    )
 
 
 def _refuse_mismatched_types(
-    mapping: ResolvedMapping, existing: dict[str, Attribute]
+    mapping: ResolvedMapping, existing: dict[str, Attribute], as_text: frozenset[str]
 ) -> None:
     """Stop before sending when a Brevo attribute's type is not its column's.
 
     Brevo ignores a value that does not match the attribute's type (spec
     `createContact`), so sending would mark as synced a value that never landed.
+    Attributes sent as text (`as_text`) match by construction.
     """
     mismatches = [
         mismatch
         for mapped in mapping.attributes
-        if (have := existing.get(mapped.attribute)) is not None
+        if mapped.attribute not in as_text
+        and (have := existing.get(mapped.attribute)) is not None
         and (mismatch := type_mismatch(have, mapped.brevo_type)) is not None
     ]
     if mismatches:

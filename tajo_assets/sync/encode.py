@@ -103,6 +103,23 @@ def make_category_encoder(
     return encode
 
 
+def as_text(encode: Encoder) -> Encoder:
+    """`encode`, with each value then sent in its text form.
+
+    For a text attribute Brevo already has under a number, date or boolean
+    column: numbers and booleans go as JSON spells them ("12.5", "true"),
+    dates as YYYY-MM-DD, so the text attribute takes them as they are.
+    """
+
+    def encode_text(value: Any) -> str:
+        encoded = encode(value)
+        if isinstance(encoded, str):
+            return encoded
+        return json.dumps(encoded)
+
+    return encode_text
+
+
 def _encode_number(value: Any) -> int | float:
     """A number as Brevo stores it. A fraction becomes the nearest double (a
     fraction is an approximation either way); a whole number too large for a

@@ -19,6 +19,7 @@ from tajo_assets.sync.encode import (
     CLEARED,
     Encoder,
     ValueEncodingError,
+    as_text,
     brevo_attribute_type,
     make_category_encoder,
     make_encoder,
@@ -53,12 +54,17 @@ class MappedAttribute:
     index: int
     encode: Encoder
     options: AttributeOptions = _DEFAULT_OPTIONS
+    # Sent as text to a text attribute Brevo already has (see `as_text`).
+    sent_as_text: bool = False
 
     @property
     def brevo_type(self) -> str:
-        """The attribute's Brevo type: configured category, else the column's."""
+        """The attribute's Brevo type: configured category, text where sent as
+        text, else the column's."""
         if self.options.type == AttributeKind.CATEGORY:
             return CATEGORY
+        if self.sent_as_text:
+            return "text"
         return brevo_attribute_type(self.column)
 
 
@@ -185,6 +191,7 @@ def resolve_mapping(
     options: Mapping[str, AttributeOptions] | None = None,
     categories: Mapping[str, Mapping[str, Any]] | None = None,
     max_contact_bytes: int | None = None,
+    text_attributes: frozenset[str] = frozenset(),
 ) -> ResolvedMapping:
     """Bind `mapping` to `columns`; raise MappingError naming what is missing.
 
@@ -194,6 +201,8 @@ def resolve_mapping(
     takes for each label of a category attribute (by default the configured
     numbering, 1, 2, 3, ...). Rows carrying FILLED_COLUMN are encoded with it. A
     contact over `max_contact_bytes` as JSON is rejected (code `too_large`).
+    Attributes in `text_attributes` (text in Brevo, another type in the
+    warehouse) are sent in their text form.
     """
     positions = {column.name.upper(): i for i, column in enumerate(columns)}
     missing = [c.upper() for c in mapping.columns if c.upper() not in positions]
@@ -207,6 +216,7 @@ def resolve_mapping(
             timezone,
             (options or {}).get(attribute, _DEFAULT_OPTIONS),
             (categories or {}).get(attribute),
+            attribute in text_attributes,
         )
         for column, attribute in mapping.attributes.items()
     )
@@ -228,14 +238,17 @@ def _mapped(
     timezone: ZoneInfo,
     options: AttributeOptions,
     sent: Mapping[str, Any] | None,
+    text: bool = False,
 ) -> MappedAttribute:
     if options.type == AttributeKind.CATEGORY:
         labels = options.values or ()
         if sent is None:
             sent = {label: value for value, label in options.enumeration}
         encode = make_category_encoder(attribute, labels, sent)
-    else:
-        encode = make_encoder(column, timezone)
+        return MappedAttribute(attribute, column, index, encode, options)
+    encode = make_encoder(column, timezone)
+    if text:
+        return MappedAttribute(attribute, column, index, as_text(encode), options, True)
     return MappedAttribute(attribute, column, index, encode, options)
 
 

@@ -24,7 +24,9 @@ from tajo_assets.config import ConfigError, load_config
 from tajo_assets.snowflake import SnowflakeStatementError
 from tajo_assets_tests.assets.conftest import (
     People,
+    brevo_api,
     create_table,
+    email,
     point_at,
     project_in,
     warehouse_client,
@@ -295,6 +297,23 @@ def test_a_broken_query_or_column_stops_the_run_before_brevo(
         assert case.description in failed[case.check]
     assert sandbox.brevo.contacts() == before
     assert not result.asset_materializations_for_node("brevo__customer_segments")
+
+
+def test_a_number_column_under_a_text_attribute_brevo_has_arrives_as_text(
+    write_project, people, sandbox, instance
+):
+    with brevo_api(sandbox) as api:
+        made = api.post("/contacts/attributes/normal/SCORE", json={"type": "text"})
+        assert made.status_code == 201, made.text
+    project = write_project(MAPPING, people.audience)
+
+    result = project.run(instance)
+
+    assert result.success, _failure_text(result)
+    assert sandbox.brevo.contact(email(42))["attributes"]["SCORE"] == "42.5"
+    assert [a for a in sandbox.brevo.attributes() if a["name"] == "SCORE"] == [
+        {"name": "SCORE", "category": "normal", "type": "text"}
+    ]
 
 
 # Row values ---------------------------------------------------------------------
