@@ -33,6 +33,12 @@ def contacts_budget(request_bytes: int) -> int:
     return request_bytes - IMPORT_ENVELOPE_BYTES
 
 
+def largest_contact_bytes(array_budget: int) -> int:
+    """The most bytes one contact may take and still fit in an array of
+    `array_budget` bytes on its own (`split_import_bodies` refuses a larger one)."""
+    return array_budget - _ARRAY_BYTES
+
+
 # Why Brevo rejected the rows of each report an import process links to.
 REJECTION_REASONS = {
     "invalid_emails": "invalid email address, or no identifier at all",

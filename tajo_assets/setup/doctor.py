@@ -47,6 +47,7 @@ from tajo_assets.snowflake import (
 )
 from tajo_assets.sync.event_rows import check_event_columns
 from tajo_assets.sync.mapping import (
+    CATEGORY,
     MappingError,
     ResolvedMapping,
     resolve_mapping,
@@ -517,6 +518,8 @@ def _attributes(brevo: BrevoClient, found: _Findings) -> Check:
             have = existing.get(name.upper())
             if have is None:
                 missing[name] = kind
+            elif have.type == "text" and have.category != CATEGORY:
+                continue  # a text attribute takes any column's values as text
             elif (mismatch := type_mismatch(have, kind)) is not None:
                 mismatched.append(mismatch)
     if not missing and not mismatched:
@@ -528,9 +531,10 @@ def _attributes(brevo: BrevoClient, found: _Findings) -> Check:
     if mismatched:
         notes.append(
             "; ".join(mismatched)
-            + " (Brevo ignores values of the wrong type: change the attribute "
-            "type in Brevo or cast the column)"
+            + " (Brevo ignores values of the wrong type, so the sync stops before "
+            "sending: change the attribute type in Brevo or cast the column)"
         )
+        return Check(Status.FAIL, what, "; ".join(notes))
     return Check(Status.WARN, what, "; ".join(notes))
 
 

@@ -29,6 +29,7 @@ from tajo_assets.brevo import (
     contacts_budget,
     split_import_bodies,
 )
+from tajo_assets.brevo.imports import largest_contact_bytes
 from tajo_assets.config import SyncSpec
 from tajo_assets.config.attributes import NullPolicy
 from tajo_assets.config.syncs import SyncMode
@@ -376,7 +377,9 @@ def _changes(
         key_column=KEY_COLUMN,
         options=spec.attributes,
         categories=made.categories,
-        max_contact_bytes=contacts_budget(options.import_body_bytes),
+        max_contact_bytes=largest_contact_bytes(
+            contacts_budget(options.import_body_bytes)
+        ),
         text_attributes=made.as_text,
     )
     positions = {column.name.upper(): i for i, column in enumerate(result.columns)}
@@ -836,7 +839,7 @@ def _refuse_mismatched_types(
     if mismatches:
         raise MappingError(
             f"Brevo attribute {'; '.join(mismatches)}. Brevo ignores values that "
-            "do not match an attribute's type, so nothing was sent: CAST the column "
+            "do not match an attribute's type, so no contact was sent: CAST the column "
             "in the query to the attribute's type, map it to another attribute, "
             "or change the attribute in Brevo"
         )

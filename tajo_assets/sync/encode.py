@@ -129,23 +129,34 @@ def _encode_number(value: Any) -> int | float:
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueEncodingError(f"{value} is not a number Brevo can store")
-        if value == value.to_integral_value():
-            value = int(value)
-        else:
-            value = float(value)
+        if value != value.to_integral_value():
+            return _encode_number(float(value))
+        # Checked before int(): a DECFLOAT of thousands of digits is valid.
+        _check_exact(value.copy_abs(), value.adjusted() + 1)
+        return int(value)
     if isinstance(value, int):
-        if abs(value) > LARGEST_EXACT_INTEGER:
-            raise ValueEncodingError(
-                f"a whole number of {len(str(abs(value)))} digits, beyond the "
-                f"{LARGEST_EXACT_INTEGER} that Brevo's number attributes hold "
-                "exactly; send it as text (CAST it AS VARCHAR in the query)"
-            )
+        _check_exact(abs(value), len(str(abs(value))))
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueEncodingError(f"{value} is not a number Brevo can store")
         return value
     raise ValueEncodingError(f"expected a number, got {type(value).__name__}")
+
+
+def encode_whole_number(value: int | Decimal) -> int:
+    """A whole number as Brevo stores it; ValueEncodingError past 2^53."""
+    return _encode_number(value)
+
+
+def _check_exact(magnitude: int | Decimal, digits: int) -> None:
+    """Refuse a whole number a double cannot hold exactly."""
+    if magnitude > LARGEST_EXACT_INTEGER:
+        raise ValueEncodingError(
+            f"a whole number of {digits} digits, beyond the "
+            f"{LARGEST_EXACT_INTEGER} that Brevo's number attributes hold "
+            "exactly; send it as text (CAST it AS VARCHAR in the query)"
+        )
 
 
 def _encode_boolean(value: Any) -> bool:

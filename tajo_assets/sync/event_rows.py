@@ -17,7 +17,11 @@ from zoneinfo import ZoneInfo
 
 from tajo_assets.config.events import EVENT_IDENTIFIERS, EventSyncSpec
 from tajo_assets.snowflake import Column
-from tajo_assets.sync.encode import ValueEncodingError, make_encoder
+from tajo_assets.sync.encode import (
+    ValueEncodingError,
+    encode_whole_number,
+    make_encoder,
+)
 from tajo_assets.sync.keys import key_problem, mask_key, normalize_key
 from tajo_assets.sync.mapping import INVALID_KEY, INVALID_VALUE, MappingError
 
@@ -155,14 +159,21 @@ class EventBuilder:
                 return json.loads(value)
             except ValueError:
                 return value
-        return make_encoder(self._columns[column.upper()], self.timezone)(value)
+        encode = make_encoder(self._columns[column.upper()], self.timezone)
+        try:
+            return encode(value)
+        except ValueEncodingError as error:
+            raise ValueEncodingError(f"column {column}: {error}") from None
 
     def _contact_properties(self, row: Sequence[Any]) -> dict[str, str | int]:
         values: dict[str, str | int] = {}
         for column, attribute in self.spec.event.contact_properties.items():
             value = row[self._at[column.upper()]]
             if value is not None:
-                values[attribute] = _string_or_integer(value, self.timezone)
+                try:
+                    values[attribute] = _string_or_integer(value, self.timezone)
+                except ValueEncodingError as error:
+                    raise ValueEncodingError(f"column {column}: {error}") from None
         return values
 
     def _moment(self, value: Any, column: str) -> str:
@@ -181,10 +192,13 @@ class EventBuilder:
 def _string_or_integer(value: Any, timezone: ZoneInfo) -> str | int:
     if isinstance(value, bool):
         return str(value).lower()
-    if isinstance(value, int):
-        return value
-    if isinstance(value, Decimal) and value == value.to_integral_value():
-        return int(value)
+    if isinstance(value, int) or (
+        isinstance(value, Decimal)
+        and value.is_finite()
+        and value == value.to_integral_value()
+    ):
+        # The same limit as contact attributes: Brevo's numbers are doubles.
+        return encode_whole_number(value)
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             value = value.astimezone(timezone)

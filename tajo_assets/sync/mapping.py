@@ -30,10 +30,12 @@ from tajo_assets.sync.keys import import_entry, key_problem, normalize_key
 INVALID_KEY = "invalid_key"
 INVALID_VALUE = "invalid_value"
 TOO_LARGE = "too_large"
-# JSON spends at most 6 bytes on a character (a control character as \u001f):
-# a contact whose text is shorter than this share of the budget needs no measuring.
+# JSON spends at most 6 bytes on a character (a control character as \u001f),
+# and a number or boolean with its quotes, colon and comma at most 32 bytes: a
+# contact whose bound stays under the budget needs no measuring.
 _MAX_BYTES_PER_CHARACTER = 6
-_ENTRY_OVERHEAD_BYTES = 4096
+_MAX_BYTES_PER_VALUE = 32
+_ENTRY_OVERHEAD_BYTES = 64
 
 
 class MappingError(Exception):
@@ -130,6 +132,7 @@ class ResolvedMapping:
                 return Rejection(
                     key, f"column {mapped.column.name}: {error}", INVALID_VALUE
                 )
+            characters += len(mapped.attribute)
             if type(encoded) is str:
                 characters += len(encoded)
         entry = import_entry(self.identifier_kind, key, attributes)
@@ -140,16 +143,22 @@ class ResolvedMapping:
     ) -> Rejection | None:
         """Why a contact is too large for one request body, if it is.
 
-        Only contacts whose text (`characters` in all) could come near the
-        budget are measured; the rest cannot be too large.
+        `characters` counts the attribute names and text values; with the
+        key, the count of values and the JSON around them it bounds the size,
+        and only contacts whose bound passes the budget are measured.
         """
         budget = self.max_contact_bytes
         if budget is None:
             return None
-        if characters * _MAX_BYTES_PER_CHARACTER + _ENTRY_OVERHEAD_BYTES <= budget:
+        bound = (
+            (characters + len(key)) * _MAX_BYTES_PER_CHARACTER
+            + len(entry["attributes"]) * _MAX_BYTES_PER_VALUE
+            + _ENTRY_OVERHEAD_BYTES
+        )
+        if bound <= budget:
             return None
         size = len(encode_json(entry))
-        if size < budget:
+        if size <= budget:
             return None
         return Rejection(
             key,
@@ -259,6 +268,9 @@ def type_mismatch(attribute: Any, kind: str) -> str | None:
     example), so category is told by the attribute's category. None when they
     agree (or Brevo gives no type).
     """
+    if kind == CATEGORY and attribute.type == "text":
+        # A text attribute takes the labels themselves (see _category_options).
+        return None
     if kind == CATEGORY or attribute.category == CATEGORY:
         if kind == CATEGORY and attribute.category == CATEGORY:
             return None

@@ -224,6 +224,8 @@ class WarehouseState:
         try:
             self.run(create, bindings)
         except SnowflakeStatementError as error:
+            if not _query_fault(error):
+                raise
             raise _query_failed(self.tables.query_name, error) from error
         count = self.run(
             render_sql("count_snapshot", snapshot_table=self.tables.snapshot)
@@ -288,6 +290,13 @@ class WarehouseState:
             result = self.client.execute(sql, dict(bindings or {}))
         self.statement_handles.append(result.handle)
         return result
+
+
+def _query_fault(error: SnowflakeStatementError) -> bool:
+    """Whether the query itself is at fault: SQL state class 42 (syntax, an
+    unknown object or column, a privilege) or 22 (its data, e.g. a failed cast).
+    Anything else (an internal error) is Snowflake's, and may pass on a retry."""
+    return (error.sql_state or "")[:2] in ("42", "22")
 
 
 def _query_failed(query_name: str, error: SnowflakeStatementError) -> Exception:

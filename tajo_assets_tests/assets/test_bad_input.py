@@ -19,6 +19,7 @@ import dagster as dg
 import pytest
 
 from tajo_assets.brevo import contacts_budget
+from tajo_assets.brevo.imports import largest_contact_bytes
 from tajo_assets.cli import WindowError
 from tajo_assets.config import ConfigError, load_config
 from tajo_assets.snowflake import SnowflakeStatementError
@@ -265,7 +266,7 @@ QUERY_CASES = {
             "UPDATE {table} SET SCORE = 'high' WHERE ID = 1",
         ),
         failure="Brevo attribute SCORE is float, its column holds text. Brevo "
-        "ignores values that do not match an attribute's type, so nothing was sent",
+        "ignores values that do not match an attribute's type, so no contact was sent",
     ),
 }
 
@@ -388,7 +389,8 @@ ROW_CASES = {
         "huge@example.com",
         note="REPEAT('x', 250000)",
         code="too_large",
-        reason=f"more than the {contacts_budget(BODY_BUDGET)} bytes an import "
+        reason=f"more than the {largest_contact_bytes(contacts_budget(BODY_BUDGET))} "
+        "bytes an import "
         "request has room for (connectors.brevo.import_body_bytes)",
     ),
     "number-largest-exact-whole": RowCase(

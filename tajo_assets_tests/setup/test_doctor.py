@@ -295,3 +295,21 @@ def test_an_event_syncs_columns_are_checked_against_its_query(
     assert check.status is status
     if status is Status.FAIL:
         assert "names SIGNED_UP (date_column), but query order_events" in check.found
+
+
+def test_an_attribute_brevo_holds_as_another_type_fails_as_the_sync_would(
+    write_project, sandbox_env
+):
+    with BrevoClient(sandbox_env["BREVO_API_KEY"], sandbox_env["BREVO_BASE_URL"]) as b:
+        b.create_attribute("CHURN_RISK", "date")  # the column holds numbers
+        b.create_attribute("SCORE_DATE", "text")  # text takes any value
+    project = write_project(mapping=MAPPING, query=QUERY)
+
+    check = doctor(project)["Brevo attributes"]
+
+    assert check.status is Status.FAIL
+    assert check.found.startswith(
+        "CHURN_RISK is date, its column holds float (Brevo ignores values of the "
+        "wrong type, so the sync stops before sending"
+    )
+    assert "SCORE_DATE" not in check.found

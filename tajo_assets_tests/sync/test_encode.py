@@ -97,8 +97,15 @@ def test_timestamp_with_offset_becomes_the_day_in_the_configured_zone():
         pytest.param(
             "decfloat", Decimal("Infinity"), "not a number Brevo", id="decimal-inf"
         ),
+        pytest.param(
+            "decfloat", Decimal("1E+5000"), "of 5001 digits", id="decfloat-huge"
+        ),
     ],
 )
 def test_values_brevo_cannot_hold_are_refused_with_a_reason(kind, value, message):
     with pytest.raises(ValueEncodingError, match=message):
         encode(kind, value)
+
+
+def test_a_tiny_decfloat_fraction_is_the_nearest_double():
+    assert encode("decfloat", Decimal("1E-5000")) == 0.0

@@ -9,7 +9,12 @@ from tajo_assets.config import FieldMapping
 from tajo_assets.config.attributes import AttributeOptions
 from tajo_assets.snowflake import Column
 from tajo_assets.sync.contacts import _category_options
-from tajo_assets.sync.mapping import MappingError, Rejection, resolve_mapping
+from tajo_assets.sync.mapping import (
+    MappingError,
+    Rejection,
+    resolve_mapping,
+    type_mismatch,
+)
 
 UTC = ZoneInfo("UTC")
 COLUMNS = [
@@ -210,3 +215,29 @@ def test_a_category_brevo_lists_with_text_values_is_sent_its_value_text():
     assert _category_options(listed, mapped) == {"English": "en", "Gold": 4, "Old": 5}
     # What is read back is never sent when creating an attribute.
     assert listed.enumeration[0].model_dump() == {"value": 0, "label": "English"}
+
+
+@pytest.mark.parametrize(
+    ("category", "brevo_type", "kind", "mismatch"),
+    [
+        pytest.param("normal", "text", "category", None, id="category-as-text-labels"),
+        pytest.param("category", "text", "category", None, id="category-as-category"),
+        pytest.param("normal", "float", "date", "X is float, its column holds date"),
+        pytest.param(
+            "normal",
+            "float",
+            "category",
+            "X is float attribute in Brevo, configured as a category (attributes:)",
+            id="category-onto-a-number",
+        ),
+        pytest.param("normal", None, "float", None, id="brevo-gives-no-type"),
+    ],
+)
+def test_a_type_mismatch_is_what_brevo_cannot_take(
+    category, brevo_type, kind, mismatch
+):
+    attribute = Attribute.model_validate(
+        {"name": "X", "category": category, "type": brevo_type}
+    )
+
+    assert type_mismatch(attribute, kind) == mismatch

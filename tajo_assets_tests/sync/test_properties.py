@@ -5,6 +5,7 @@ cases we know by name. The warehouse properties run their SQL in the Snowflake
 sandbox over HTTP, one statement per drawn batch of rows.
 """
 
+import dataclasses
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -14,7 +15,14 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tajo_assets.brevo.imports import encode_json
+from tajo_assets.brevo.errors import BrevoRequestError
+from tajo_assets.brevo.imports import (
+    contacts_budget,
+    encode_json,
+    largest_contact_bytes,
+    split_import_bodies,
+)
+from tajo_assets.config import FieldMapping
 from tajo_assets.snowflake import Column
 from tajo_assets.sync.encode import (
     LARGEST_EXACT_INTEGER,
@@ -29,6 +37,7 @@ from tajo_assets.sync.keys import (
     normalize_email,
     normalize_key,
 )
+from tajo_assets.sync.mapping import TOO_LARGE, Rejection, resolve_mapping
 from tajo_assets.sync.plan import _fingerprint
 from tajo_assets_tests.sandbox.snowflake_fixtures import (  # noqa: F401 (fixture)
     SqlApi,
@@ -250,3 +259,72 @@ def test_two_rows_share_a_fingerprint_exactly_when_brevo_would_get_the_same(
         for second in range(first + 1, len(drawn)):
             same_sent = as_sent(drawn[first]) == as_sent(drawn[second])
             assert (fingerprints[first] == fingerprints[second]) == same_sent
+
+
+# Contact size -------------------------------------------------------------------
+
+# Brevo attribute names: a letter, then letters, digits and "_".
+name_text = st.builds(
+    lambda first, rest: first + rest,
+    st.sampled_from("AB"),
+    st.text(alphabet=st.sampled_from("AB_1"), max_size=39),
+)
+field_value = (
+    st.text(alphabet=st.sampled_from('aé🙂\x01"\\ '), max_size=300)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.integers(min_value=-LARGEST_EXACT_INTEGER, max_value=LARGEST_EXACT_INTEGER)
+    | st.booleans()
+)
+
+
+@given(
+    kind=st.sampled_from(["email", "ext_id"]),
+    key=st.text(alphabet=st.sampled_from("k-K"), min_size=1, max_size=3_000),
+    fields=st.dictionaries(name_text, field_value, min_size=1, max_size=20),
+    request_bytes=st.integers(min_value=1_000, max_value=12_000),
+)
+def test_a_contact_is_rejected_as_too_large_exactly_when_it_fits_no_body(
+    kind, key, fields, request_bytes
+):
+    names = [f"C{i}" for i in range(len(fields))]
+    columns = [Column("KEY", "text")] + [
+        Column(name, _kind_of(value))
+        for name, value in zip(names, fields.values(), strict=True)
+    ]
+    targets = {"key": kind} | dict(zip(names, fields, strict=True))
+    budget = contacts_budget(request_bytes)
+    mapping = resolve_mapping(
+        FieldMapping(targets),
+        columns,
+        "query q",
+        ZoneInfo("UTC"),
+        max_contact_bytes=largest_contact_bytes(budget),
+    )
+    # An email's local part has at most 64 characters; long keys are ext_ids.
+    address = f"p{key.lower().replace('-', '')[:60]}@example.com"
+    row = (address if kind == "email" else key, *fields.values())
+
+    contact = mapping.to_contact(row)
+
+    if isinstance(contact, Rejection):
+        assert contact.code == TOO_LARGE
+        with pytest.raises(BrevoRequestError):
+            list(split_import_bodies([mapping_entry(mapping, row)], budget))
+    else:
+        assert list(split_import_bodies([contact], budget)) == [[contact]]
+
+
+def _kind_of(value) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "fixed"
+    if isinstance(value, float):
+        return "real"
+    return "text"
+
+
+def mapping_entry(mapping, row) -> dict:
+    """The entry `mapping` would send for `row` with no size limit."""
+    unlimited = dataclasses.replace(mapping, max_contact_bytes=None)
+    return unlimited.to_contact(row)
