@@ -31,6 +31,7 @@ import yaml
 
 from tajo_assets.automation.jobs import FORCE_TAG, FULL_RESYNC_TAG, SYNC_JOB_NAME
 from tajo_assets.automation.orphans import CommandBusyError, owned_runs
+from tajo_assets.automation.outcome import last_run_failures
 from tajo_assets.automation.partitions import (
     WINDOW_KEY_SHAPE,
     job_partitions,
@@ -455,10 +456,26 @@ def _sync(args: argparse.Namespace) -> int:
         print(f"tajo sync: {error}")
         return 2
     if returncode != 0:
-        print(f"tajo sync: the run failed (exit code {returncode}); see its log above")
+        reasons = _failure_reasons(env.get("DAGSTER_HOME"))
+        print(
+            f"tajo sync: the run failed (exit code {returncode})"
+            + (":\n  " + "\n  ".join(reasons) if reasons else "; see its log above")
+        )
     elif args.dry_run:
         print("tajo sync: dry run done; the plan is in the log above, nothing was sent")
     return returncode
+
+
+def _failure_reasons(dagster_home: str | None) -> list[str]:
+    """The failed checks and steps of the run just ended, read back from
+    DAGSTER_HOME; none when that cannot be read (the log above still says)."""
+    if not dagster_home or not Path(dagster_home).is_dir():
+        return []
+    try:
+        return last_run_failures(dagster_home)
+    except Exception:  # a summary must never hide the run's own exit code
+        log.debug("could not read the failed run back", exc_info=True)
+        return []
 
 
 def _execute_sync(
