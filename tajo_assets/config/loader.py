@@ -9,7 +9,7 @@ import logging
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
@@ -23,7 +23,7 @@ from tajo_assets.config.model import (
     SnowflakeConnector,
     TajoConfig,
 )
-from tajo_assets.config.secrets import unset_variable_message
+from tajo_assets.config.secrets import referenced_variable, unset_variable_message
 from tajo_assets.config.translate import translate
 
 CONFIG_PATH_VAR = "TAJO_CONFIG"
@@ -51,6 +51,10 @@ def load_config(
     config, problems = _validate(interpolated)
     if config is not None:
         problems += _unset_variables(config, env, include_defaults=False)
+    else:
+        # The model could not be built, but the secrets the file names can still
+        # be checked, so one attempt lists every variable to export.
+        problems += _unset_written_secrets(document.data, env)
     if problems:
         raise ConfigError(_placed(problems, document), source)
 
@@ -112,6 +116,21 @@ def _validate(
     # A value whose ${VAR} failed was kept as written; its type error would be noise.
     unresolved = {problem.location for problem in problems}
     return None, problems + [p for p in found if p.location not in unresolved]
+
+
+def _unset_written_secrets(data: Any, env: Mapping[str, str]) -> list[ConfigProblem]:
+    """Problems for the secret settings written as `${NAME}` with NAME unset."""
+    problems = []
+    for location in SECRET_PATHS:
+        if location[-1] == "private_key_passphrase":
+            continue  # optional: an unset one means an unencrypted key
+        value: Any = data
+        for key in location:
+            value = value.get(key) if isinstance(value, dict) else None
+        variable = referenced_variable(value)
+        if variable is not None and not env.get(variable):
+            problems.append(ConfigProblem(location, unset_variable_message(variable)))
+    return problems
 
 
 class _VariableUse(NamedTuple):

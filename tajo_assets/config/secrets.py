@@ -55,6 +55,14 @@ def secret_field(key: str, variable: str, what: str) -> Any:
     ]
 
 
+def referenced_variable(value: Any) -> str | None:
+    """The variable a secret setting's text `${NAME}` names, if it is one."""
+    if not isinstance(value, str):
+        return None
+    reference = _SECRET_REFERENCE.fullmatch(value.strip())
+    return None if reference is None else reference["name"]
+
+
 def unset_variable_message(variable: str) -> str:
     return (
         f"environment variable {variable} is not set; export it (or put it in a "

@@ -208,6 +208,16 @@ def test_a_missing_environment_variable_is_named_with_the_setting(
     assert all(secret not in message for secret in CONFIG_ENV.values())
 
 
+def test_an_empty_environment_is_named_in_full_at_the_first_attempt():
+    with pytest.raises(ConfigError) as caught:
+        load_config(DEMO_CONFIG, env={})
+
+    message = str(caught.value)
+    assert message.startswith("The tajo configuration has 4 problems:")
+    for variable in CONFIG_ENV:
+        assert f"environment variable {variable} is not set" in message
+
+
 # Queries and columns ------------------------------------------------------------
 
 
