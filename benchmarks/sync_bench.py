@@ -246,7 +246,8 @@ def warehouse(env: dict[str, str], sql: str) -> list[tuple]:
 
 
 def run_sync(config: Path, env: dict[str, str], stats: Path | None = None) -> Run:
-    """Run the sync in a child process; its own peak memory comes from wait4.
+    """Run the sync in a child process, which reports its own wall time and
+    peak memory (`sync_child`).
 
     With `stats`, the child runs under cProfile (slower) and writes there.
     """

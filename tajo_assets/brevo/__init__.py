@@ -15,6 +15,7 @@ from tajo_assets.brevo.errors import (
 from tajo_assets.brevo.imports import (
     DEFAULT_MAX_BODY_BYTES,
     contacts_budget,
+    largest_contact_bytes,
     split_import_bodies,
 )
 from tajo_assets.brevo.models import (
@@ -61,5 +62,6 @@ __all__ = [
     "Process",
     "RejectedContact",
     "contacts_budget",
+    "largest_contact_bytes",
     "split_import_bodies",
 ]

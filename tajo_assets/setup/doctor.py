@@ -47,9 +47,9 @@ from tajo_assets.snowflake import (
 )
 from tajo_assets.sync.event_rows import check_event_columns
 from tajo_assets.sync.mapping import (
-    CATEGORY,
     MappingError,
     ResolvedMapping,
+    holds_text,
     resolve_mapping,
     type_mismatch,
 )
@@ -518,8 +518,8 @@ def _attributes(brevo: BrevoClient, found: _Findings) -> Check:
             have = existing.get(name.upper())
             if have is None:
                 missing[name] = kind
-            elif have.type == "text" and have.category != CATEGORY:
-                continue  # a text attribute takes any column's values as text
+            elif holds_text(have):
+                continue  # the sync sends any column's values to it as text
             elif (mismatch := type_mismatch(have, kind)) is not None:
                 mismatched.append(mismatch)
     if not missing and not mismatched:

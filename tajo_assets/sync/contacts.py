@@ -27,9 +27,9 @@ from tajo_assets.brevo import (
     BrevoClient,
     BrevoNotFoundError,
     contacts_budget,
+    largest_contact_bytes,
     split_import_bodies,
 )
-from tajo_assets.brevo.imports import largest_contact_bytes
 from tajo_assets.config import SyncSpec
 from tajo_assets.config.attributes import NullPolicy
 from tajo_assets.config.syncs import SyncMode
@@ -43,6 +43,7 @@ from tajo_assets.sync.mapping import (
     MappingError,
     Rejection,
     ResolvedMapping,
+    holds_text,
     resolve_mapping,
     type_mismatch,
 )
@@ -345,7 +346,7 @@ class _Changes:
     result: Any
 
 
-@dataclass(frozen=True)
+@dataclass
 class _BrevoAttributes:
     """What the mapped attributes are in Brevo, once made sure of.
 
@@ -793,7 +794,7 @@ def _ensure_attributes(
         mapped.attribute
         for mapped in mapping.attributes
         if mapped.brevo_type not in ("text", CATEGORY)
-        and _holds_text(existing.get(mapped.attribute))
+        and holds_text(existing.get(mapped.attribute))
     )
     for name in sorted(as_text):
         log.info("Brevo attribute %s is text: its values are sent as text", name)
@@ -809,15 +810,6 @@ def _ensure_attributes(
         if kind == CATEGORY:
             made.categories[name] = _category_options(have, mapped)
     return made
-
-
-def _holds_text(attribute: Attribute | None) -> bool:
-    """Whether Brevo has the attribute as plain text (not a category's text)."""
-    return (
-        attribute is not None
-        and attribute.type == "text"
-        and attribute.category != CATEGORY
-    )
 
 
 def _refuse_mismatched_types(

@@ -132,10 +132,10 @@ def _encode_number(value: Any) -> int | float:
         if value != value.to_integral_value():
             return _encode_number(float(value))
         # Checked before int(): a DECFLOAT of thousands of digits is valid.
-        _check_exact(value.copy_abs(), value.adjusted() + 1)
+        _check_exact(value)
         return int(value)
     if isinstance(value, int):
-        _check_exact(abs(value), len(str(abs(value))))
+        _check_exact(value)
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -149,9 +149,14 @@ def encode_whole_number(value: int | Decimal) -> int:
     return _encode_number(value)
 
 
-def _check_exact(magnitude: int | Decimal, digits: int) -> None:
+def _check_exact(value: int | Decimal) -> None:
     """Refuse a whole number a double cannot hold exactly."""
-    if magnitude > LARGEST_EXACT_INTEGER:
+    if abs(value) > LARGEST_EXACT_INTEGER:
+        # Counted only here: this runs for every whole number sent.
+        if isinstance(value, Decimal):
+            digits = value.adjusted() + 1
+        else:
+            digits = len(str(abs(value)))
         raise ValueEncodingError(
             f"a whole number of {digits} digits, beyond the "
             f"{LARGEST_EXACT_INTEGER} that Brevo's number attributes hold "

@@ -261,6 +261,16 @@ def _mapped(
     return MappedAttribute(attribute, column, index, encode, options)
 
 
+def holds_text(attribute: Any) -> bool:
+    """Whether Brevo has `attribute` as plain text (not a category's text):
+    such an attribute takes any column's values in their text form."""
+    return (
+        attribute is not None
+        and attribute.type == "text"
+        and attribute.category != CATEGORY
+    )
+
+
 def type_mismatch(attribute: Any, kind: str) -> str | None:
     """How Brevo's `attribute` differs from the `kind` its values are sent as.
 
